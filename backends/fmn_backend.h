@@ -1,0 +1,99 @@
+/*
+ * Delivery backends behind one ops table. The daemon's scheduler hands a
+ * backend a delivery (one notification, a digest, or a confirmation) and
+ * later hears the outcome through the done callback; a backend never
+ * blocks the daemon's loop: it exposes poll items and a timeout instead.
+ */
+#ifndef FMN_BACKEND_H
+#define FMN_BACKEND_H
+
+#include <sqlite3.h>
+#include <zmq.h>
+
+#include "fmn_config.h"
+#include "fmn_msg.h"
+
+enum fmn_delivery_kind {
+	FMN_DELIVERY_SINGLE,		/* one notification */
+	FMN_DELIVERY_DIGEST,		/* several, batched */
+	FMN_DELIVERY_CONFIRM,		/* ask a new destination to confirm */
+};
+
+enum fmn_result {
+	FMN_RESULT_DELIVERED,
+	FMN_RESULT_TEMPFAIL,		/* retry later with backoff */
+	FMN_RESULT_PERMFAIL,		/* the destination refuses: mark it failing */
+};
+
+/* One entry of a delivery: what the person reads about one message. */
+struct fmn_notice {
+	long long	 notification_id;
+	const char	*msg_id;	/* may be NULL */
+	const char	*topic;
+	const char	*category;
+	double		 timestamp;
+	const char	*subtitle;
+	const char	*link;		/* may be NULL */
+	const char	*long_form;	/* may be NULL */
+	const char	*filter;	/* name of the filter that fired */
+	const struct fmn_strset *usernames;
+	const struct fmn_strset *packages;
+};
+
+struct fmn_delivery {
+	long long		 id;		/* the scheduler's token for done() */
+	enum fmn_delivery_kind	 kind;
+	const char		*context;	/* "email", "irc" */
+	const char		*user;
+	long long		 destination_id;
+	const char		*address;	/* e-mail address or nick */
+	int			 verbose;
+	int			 markup;
+	const struct fmn_notice	*notices;
+	size_t			 n_notices;
+	size_t			 n_omitted;	/* digest entries cut by the limits */
+	const char		*secret;	/* FMN_DELIVERY_CONFIRM */
+	double			 expires;	/* FMN_DELIVERY_CONFIRM */
+};
+
+struct fmn_backend;
+typedef void (*fmn_backend_done_cb)(void *arg, long long delivery_id,
+    enum fmn_result result, const char *error);
+
+struct fmn_backend_ops {
+	const char	*name;		/* "mbox", "smtp", "irc", "capture" */
+	const char	*context;	/* the context it serves */
+	int	(*init)(struct fmn_backend *b, char **cause);
+	/*
+	 * Start a delivery. Everything d points to is valid only during
+	 * the call: copy what you keep. The outcome comes later through
+	 * b->done (possibly from inside this call). Returns -1 when the
+	 * backend cannot take it now (the scheduler retries later).
+	 */
+	int	(*deliver)(struct fmn_backend *b, const struct fmn_delivery *d);
+	/* Fill up to max poll items; returns how many. May be NULL. */
+	int	(*pollitems)(struct fmn_backend *b, zmq_pollitem_t *items, int max);
+	/* Called after every poll with the items it filled (revents set). */
+	void	(*process)(struct fmn_backend *b, zmq_pollitem_t *items, int n);
+	/* Milliseconds until process() is needed again; -1 for none. */
+	long	(*timeout)(struct fmn_backend *b);
+	/* Deliveries accepted and not yet done. */
+	size_t	(*inflight)(struct fmn_backend *b);
+	void	(*fini)(struct fmn_backend *b);
+};
+
+struct fmn_backend {
+	const struct fmn_backend_ops	*ops;
+	const struct fmn_config		*cfg;
+	sqlite3				*db;	/* the daemon's connection */
+	fmn_backend_done_cb		 done;
+	void				*done_arg;
+	void				*priv;	/* the backend's own state */
+};
+
+/* The registry: every backend fmn knows, by name. */
+const struct fmn_backend_ops *fmn_backend_lookup(const char *name);
+/* All of them, NULL-terminated. */
+const struct fmn_backend_ops *const *fmn_backend_all(void);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * The message model: a validated fedmsg envelope, its category and the
+ * facts derived from it once (see fmn_facts.h).
+ */
+#ifndef FMN_MSG_H
+#define FMN_MSG_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+/* A sorted set of strings; sorted and deduplicated by fmn_strset_finish(). */
+struct fmn_strset {
+	char	**v;
+	size_t	  n;
+	size_t	  cap;
+};
+void fmn_strset_add(struct fmn_strset *s, const char *str);
+void fmn_strset_finish(struct fmn_strset *s);
+/* Binary search; the set must be finished. */
+int fmn_strset_has(const struct fmn_strset *s, const char *str);
+void fmn_strset_clear(struct fmn_strset *s);
+
+/* What the facts engine derives from a message; NULL or empty when absent. */
+struct fmn_facts {
+	struct fmn_strset usernames;	/* account names, after aliases */
+	struct fmn_strset packages;
+	char		*agent;
+	char		*link;
+	char		*subtitle;
+	char		*long_form;
+};
+void fmn_facts_clear(struct fmn_facts *f);
+
+struct fmn_msg {
+	json_t		*env;		/* the whole envelope (owned) */
+	const char	*topic;		/* inside env */
+	const char	*msg_id;	/* inside env; NULL when absent */
+	double		 timestamp;	/* 0 when absent */
+	char		*category;	/* fourth topic token, "" if none */
+	json_t		*body;		/* env["msg"], borrowed */
+	char		*body_text;	/* compact JSON of body, see fmn_msg_body_text */
+	struct fmn_facts facts;
+	int		 has_facts;
+};
+
+/*
+ * Parse and validate an envelope. frame_topic, when not NULL, is the
+ * ZeroMQ topic frame and must equal the envelope's topic. Returns NULL
+ * and sets *cause on an invalid envelope.
+ */
+struct fmn_msg *fmn_msg_parse(const char *frame_topic, const char *json,
+    size_t len, char **cause);
+/* Same from an already parsed object; takes a new reference to env. */
+struct fmn_msg *fmn_msg_from_json(json_t *env, const char *frame_topic,
+    char **cause);
+/* Compact JSON text of the body, computed once. */
+const char *fmn_msg_body_text(struct fmn_msg *m);
+void fmn_msg_destroy(struct fmn_msg **mp);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * fmnctl: shared state of one invocation and the helpers its command
+ * handlers use. Each handler lives in fmnd/ctl_<group>.c and is listed
+ * in the command table of fmnd/ctl.c.
+ */
+#ifndef FMN_CTL_H
+#define FMN_CTL_H
+
+#include <stdio.h>
+#include <sqlite3.h>
+#include <jansson.h>
+
+#include "fmn_util.h"
+
+/* Exit codes. */
+#define CTL_OK		0
+#define CTL_EDATA	1	/* bad data, unknown names, I/O, database */
+#define CTL_EUSAGE	2	/* bad arguments */
+
+struct ctl_cmd;
+
+struct fmn_ctl {
+	const char		*db_path;	/* resolved: --db, config, $FMN_DB, ./fmn.db */
+	const char		*config_path;	/* -c, $FMN_CONFIG, or NULL */
+	int			 json;		/* --json: machine-readable output */
+	sqlite3			*db;		/* opened by ctl_db() */
+	const struct ctl_cmd	*cmd;		/* the command being run */
+};
+
+typedef int (*ctl_handler)(struct fmn_ctl *ctl, int argc, char **argv);
+
+struct ctl_cmd {
+	const char	*name;		/* "user add" */
+	const char	*args;		/* "USER" */
+	const char	*summary;	/* one line */
+	const char	*help;		/* more lines, or NULL */
+	ctl_handler	 handler;	/* argv[0] is the first argument after the name */
+};
+
+/* Open (creating and migrating) the database; exits 1 with a reason on failure. */
+sqlite3 *ctl_db(struct fmn_ctl *ctl);
+/* Print "fmnctl: <reason>" and return CTL_EDATA. */
+int ctl_error(struct fmn_ctl *ctl, const char *fmt, ...) FMN_PRINTF(2, 3);
+/* Print "fmnctl <cmd>: <reason>" and the usage line; return CTL_EUSAGE. */
+int ctl_usage(struct fmn_ctl *ctl, const char *fmt, ...) FMN_PRINTF(2, 3);
+/* Print a JSON value (compact, sorted keys) and a newline; steals j. */
+void ctl_print_json(json_t *j);
+
+/*
+ * Option parsing for handlers: "--name" flags and "--name VALUE" options
+ * anywhere in argv, positionals collected in order. Each handler gives
+ * its option specs; an unknown option is a usage error.
+ */
+struct ctl_opt {
+	const char	*name;		/* "--batch-delta" */
+	int		 has_arg;
+	const char	*value;		/* set when seen: the argument, or "" for a flag */
+};
+/*
+ * Returns the number of positionals (moved to the front of argv), or -1
+ * after printing a usage error. "--help" prints the command's help and
+ * exits 0.
+ */
+int ctl_parse(struct fmn_ctl *ctl, int argc, char **argv, struct ctl_opt *opts,
+    size_t nopts);
+
+/* Look up a user's id; prints an error and returns -1 if unknown. */
+long long ctl_user_id(struct fmn_ctl *ctl, const char *name);
+
+/* Open FILE or "-" (stdin); NULL after printing an error. */
+FILE *ctl_open_input(struct fmn_ctl *ctl, const char *path);
+
+/* Handlers, one per command (see the table in ctl.c). */
+int ctl_meta(struct fmn_ctl *, int, char **);
+int ctl_match(struct fmn_ctl *, int, char **);
+
+#endif

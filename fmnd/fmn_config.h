@@ -1,0 +1,68 @@
+/*
+ * Configuration of fmnd and fmnctl: an INI file (parsed with libinih)
+ * with documented keys and defaults, then command-line overrides.
+ * docs/configuration.md lists every key.
+ */
+#ifndef FMN_CONFIG_H
+#define FMN_CONFIG_H
+
+#include <stddef.h>
+
+#define FMN_CONFIG_MAX_LIST	32
+
+struct fmn_config {
+	/* [store] */
+	char	*db_path;		/* db = ./fmn.db */
+
+	/* [bus] */
+	char	*endpoints[FMN_CONFIG_MAX_LIST];	/* endpoint = tcp://127.0.0.1:9940 (repeatable) */
+	size_t	 n_endpoints;
+	char	*subscriptions[FMN_CONFIG_MAX_LIST];	/* subscribe = PREFIX (repeatable; none = all) */
+	size_t	 n_subscriptions;
+	long	 max_message_size;	/* max_message_size = 1048576 bytes */
+	int	 rcvhwm;		/* receive_hwm = 100000 messages */
+
+	/* [facts] */
+	char	*definitions;		/* definitions = FILE (extra, optional) */
+
+	/* [email] */
+	char	*smtp_url;		/* smtp = mbox:./fmn.mbox | smtp://HOST:PORT | smtps://... */
+	char	*mail_from;		/* from = fmn@localhost */
+	char	*smtp_user;		/* username = */
+	char	*smtp_password;		/* password = */
+	char	*starttls;		/* starttls = no | try | required */
+	int	 smtp_timeout;		/* timeout = 30 seconds */
+
+	/* [irc] */
+	char	*irc_server;		/* server = HOST:PORT (empty: no IRC) */
+	char	*irc_nick;		/* nick = fmn */
+	char	*irc_password;		/* password = (server password) */
+	char	*irc_nickserv;		/* nickserv_password = */
+	double	 irc_line_interval;	/* line_interval = 0.6 seconds */
+	int	 irc_burst;		/* burst = 4 lines */
+
+	/* [delivery] */
+	int	 retry_initial;		/* retry_initial = 1 second */
+	int	 retry_max;		/* retry_max = 60 seconds (backoff cap) */
+	int	 max_attempts;		/* max_attempts = 0 (0 = retry temporary failures forever) */
+	int	 digest_max_entries;	/* digest_max_entries = 50 */
+	long	 digest_max_bytes;	/* digest_max_bytes = 262144 */
+	int	 confirm_expiry;	/* confirm_expiry = 86400 seconds */
+	char	*base_url;		/* base_url = (links in footers; optional) */
+
+	/* [log] */
+	char	*log_level;		/* level = info */
+};
+
+/* Defaults for every key. */
+void fmn_config_init(struct fmn_config *c);
+/* Read an INI file over the current values; -1 with file:line: reason. */
+int fmn_config_load(struct fmn_config *c, const char *path, char **cause);
+/* Set one key as if from the file ("section", "key", "value"). */
+int fmn_config_set(struct fmn_config *c, const char *section,
+    const char *key, const char *value, char **cause);
+void fmn_config_free(struct fmn_config *c);
+/* The config file to read by default: $FMN_CONFIG, or NULL. */
+const char *fmn_config_default_path(void);
+
+#endif

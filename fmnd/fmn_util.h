@@ -1,0 +1,67 @@
+/*
+ * Small helpers every module uses: allocation that aborts on failure,
+ * a growable string buffer, time, and levelled logging to stderr.
+ */
+#ifndef FMN_UTIL_H
+#define FMN_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FMN_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define FMN_NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation: abort the process on failure (never NULL). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+void *xreallocarray(void *p, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) FMN_PRINTF(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) FMN_PRINTF(1, 0);
+
+/* A growable, always NUL-terminated byte buffer. */
+struct fmn_buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+void fmn_buf_init(struct fmn_buf *b);
+void fmn_buf_free(struct fmn_buf *b);
+void fmn_buf_reset(struct fmn_buf *b);
+void fmn_buf_add(struct fmn_buf *b, const void *p, size_t n);
+void fmn_buf_adds(struct fmn_buf *b, const char *s);
+void fmn_buf_addc(struct fmn_buf *b, char c);
+void fmn_buf_printf(struct fmn_buf *b, const char *fmt, ...) FMN_PRINTF(2, 3);
+/* Hand the contents to the caller (who frees them) and reset b. */
+char *fmn_buf_steal(struct fmn_buf *b);
+
+/* Wall-clock seconds since the epoch, with sub-second precision. */
+double fmn_now(void);
+/* Monotonic milliseconds, for timers. */
+int64_t fmn_monotonic_ms(void);
+
+/* Is s valid UTF-8 of length n (no NUL bytes)? */
+int fmn_utf8_valid(const char *s, size_t n);
+
+/* Set the cause to a formatted message if cause is not NULL. */
+void fmn_set_cause(char **cause, const char *fmt, ...) FMN_PRINTF(2, 3);
+
+/* Logging. */
+enum fmn_log_level {
+	FMN_LOG_ERR,
+	FMN_LOG_WARN,
+	FMN_LOG_INFO,
+	FMN_LOG_DEBUG,
+};
+void fmn_log_set_level(enum fmn_log_level level);
+void fmn_log_set_prefix(const char *prefix);
+void fmn_log(enum fmn_log_level level, const char *fmt, ...) FMN_PRINTF(2, 3);
+#define log_err(...)	fmn_log(FMN_LOG_ERR, __VA_ARGS__)
+#define log_warn(...)	fmn_log(FMN_LOG_WARN, __VA_ARGS__)
+#define log_info(...)	fmn_log(FMN_LOG_INFO, __VA_ARGS__)
+#define log_debug(...)	fmn_log(FMN_LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,16 @@
+# Turn data files into a C source with one table of {name, data, len}.
+# Usage: cmake -DOUT=file.c -DVAR=name -DFILES="a;b" -P embed.cmake
+set(body "")
+set(entries "")
+set(i 0)
+foreach(f ${FILES})
+  file(READ "${f}" hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  get_filename_component(base "${f}" NAME)
+  string(APPEND body "static const char ${VAR}_${i}[] = {${hex}0x00};\n")
+  string(APPEND entries "\t{\"${base}\", ${VAR}_${i}, sizeof(${VAR}_${i}) - 1},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+file(WRITE "${OUT}.tmp" "/* Generated from data files; do not edit. */\n#include <stddef.h>\n#include \"fmn_embed.h\"\n${body}\nconst struct fmn_embedded ${VAR}[] = {\n${entries}\t{NULL, NULL, 0}\n};\n")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
+file(REMOVE "${OUT}.tmp")
