@@ -19,5 +19,8 @@ void *fmn_strmap_get(const struct fmn_strmap *m, const char *key);
 /* Same with a key that is not NUL-terminated. */
 void *fmn_strmap_getn(const struct fmn_strmap *m, const char *key, size_t n);
 size_t fmn_strmap_count(const struct fmn_strmap *m);
+/* Call fn on every entry, in no particular order. */
+void fmn_strmap_foreach(const struct fmn_strmap *m,
+    void (*fn)(const char *key, void *value, void *arg), void *arg);
 
 #endif

@@ -1,0 +1,581 @@
+/*
+ * Loading fact definitions: the shipped files compiled into the binary
+ * and a deployment's own file, which adds to them and takes precedence.
+ * A file is compiled whole or refused whole, with the file name, the
+ * line and column of a syntax error or the JSON path of a bad entry,
+ * and the reason. Topic globs are indexed by one literal token (the
+ * service name, usually) so that a message is only tested against the
+ * few definitions that could apply to it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fmn_defs.h"
+#include "fmn_embed.h"
+
+struct entry {
+	const char		*glob;
+	const struct fmn_def	*def;
+	int			 file;	/* later files win */
+	int			 pos;	/* then the first in the file */
+};
+
+struct bucket {
+	struct entry	*v;
+	size_t		 n, cap;
+};
+
+struct fmn_defs {
+	struct fmn_pool		**pools;	/* one per loaded file */
+	size_t			 npools;
+	struct fmn_strmap	*tables;	/* name -> table, across files */
+	struct fmn_strmap	*index;		/* token -> struct bucket */
+	struct bucket		 wild;		/* globs without a literal token */
+	int			 nfiles;
+	const char		*cur_name;	/* the file being loaded */
+};
+
+/* Tokens too common to index by: prefixes and environments. */
+static const char *const common_tokens[] = {
+	"org", "io", "com", "net", "fedoraproject", "centos", "prod", "stg",
+	"dev", "release-monitoring",
+};
+
+int
+fmn_glob_match(const char *g, const char *s)
+{
+	const char *star = NULL, *mark = NULL;
+
+	while (*s != '\0') {
+		if (*g == '*') {
+			star = g++;
+			mark = s;
+		} else if (*g == '?' || *g == *s) {
+			g++;
+			s++;
+		} else if (star != NULL) {
+			g = star + 1;
+			s = ++mark;
+		} else
+			return 0;
+	}
+	while (*g == '*')
+		g++;
+	return *g == '\0';
+}
+
+static void
+bucket_free(void *p)
+{
+	struct bucket *b = p;
+
+	free(b->v);
+	free(b);
+}
+
+static void
+bucket_add(struct bucket *b, const struct entry *e)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 4;
+		b->v = xreallocarray(b->v, b->cap, sizeof(*b->v));
+	}
+	b->v[b->n++] = *e;
+}
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->file != y->file)
+		return x->file > y->file ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static void
+sort_bucket(const char *key, void *value, void *arg)
+{
+	struct bucket *b = value;
+
+	(void)key;
+	(void)arg;
+	qsort(b->v, b->n, sizeof(*b->v), entry_cmp);
+}
+
+/* The literal token a glob indexes under; NULL if it has none. */
+static char *
+index_token(const char *glob)
+{
+	const char *s = glob, *e;
+	char *first = NULL, *tok;
+	size_t i;
+
+	for (;;) {
+		e = strchr(s, '.');
+		if (e == NULL)
+			e = s + strlen(s);
+		if (e > s && strcspn(s, "*?") >= (size_t)(e - s)) {
+			tok = xstrndup(s, (size_t)(e - s));
+			for (i = 0; i < FMN_NELEM(common_tokens); i++)
+				if (strcmp(tok, common_tokens[i]) == 0)
+					break;
+			if (i == FMN_NELEM(common_tokens)) {
+				free(first);
+				return tok;
+			}
+			if (first == NULL)
+				first = tok;
+			else
+				free(tok);
+		}
+		if (*e == '\0')
+			return first;
+		s = e + 1;
+	}
+}
+
+struct fmn_defs *
+fmn_defs_new_empty(void)
+{
+	struct fmn_defs *d = xcalloc(1, sizeof(*d));
+
+	d->tables = fmn_strmap_new();
+	d->index = fmn_strmap_new();
+	return d;
+}
+
+struct fmn_defs *
+fmn_defs_new_builtin(char **cause)
+{
+	struct fmn_defs *d = fmn_defs_new_empty();
+	const struct fmn_embedded *e;
+
+	for (e = fmn_embedded_defs; e->name != NULL; e++) {
+		if (fmn_defs_load_text(d, e->name, e->data, e->len,
+		    cause) == -1) {
+			fmn_defs_destroy(&d);
+			return NULL;
+		}
+	}
+	return d;
+}
+
+void
+fmn_defs_destroy(struct fmn_defs **dp)
+{
+	struct fmn_defs *d = *dp;
+	size_t i;
+
+	if (d == NULL)
+		return;
+	fmn_strmap_destroy(&d->index, bucket_free);
+	fmn_strmap_destroy(&d->tables, NULL);
+	free(d->wild.v);
+	for (i = 0; i < d->npools; i++)
+		fmn_pool_destroy(&d->pools[i]);
+	free(d->pools);
+	free(d);
+	*dp = NULL;
+}
+
+static void
+strmap_free(void *p)
+{
+	struct fmn_strmap *m = p;
+
+	fmn_strmap_destroy(&m, free);
+}
+
+static int
+compile_tables(struct fmn_scope *sc, json_t *tables, char **cause)
+{
+	const char *name, *key;
+	json_t *t, *v;
+
+	if (!json_is_object(tables)) {
+		fmn_set_cause(cause, "tables: must be an object of tables");
+		return -1;
+	}
+	json_object_foreach(tables, name, t) {
+		struct fmn_strmap *m;
+
+		if (!json_is_object(t)) {
+			fmn_set_cause(cause, "tables.%s: must be an object "
+			    "of strings", name);
+			return -1;
+		}
+		/* The pool owns the table, even if the file is refused. */
+		m = fmn_pool_add(sc->pool, fmn_strmap_new(), strmap_free);
+		fmn_strmap_put(sc->tables, name, m);
+		json_object_foreach(t, key, v) {
+			if (!json_is_string(v)) {
+				fmn_set_cause(cause, "tables.%s.%s: must be a "
+				    "string", name, key);
+				return -1;
+			}
+			free(fmn_strmap_put(m, key,
+			    xstrdup(json_string_value(v))));
+		}
+	}
+	return 0;
+}
+
+static int
+compile_lets(struct fmn_scope *sc, json_t *lets, const char *where,
+    char **cause)
+{
+	const char *name, *p;
+	char *err = NULL;
+	json_t *v;
+
+	if (!json_is_object(lets)) {
+		fmn_set_cause(cause, "%s: must be an object of expressions",
+		    where);
+		return -1;
+	}
+	/* jansson keeps insertion order, so a let may use earlier ones. */
+	json_object_foreach(lets, name, v) {
+		struct fmn_expr *e;
+
+		for (p = name; *p != '\0'; p++)
+			if (!(*p == '_' || (*p >= 'a' && *p <= 'z') ||
+			    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+				break;
+		if (*name == '\0' || *p != '\0') {
+			fmn_set_cause(cause, "%s.%s: a name is letters, digits "
+			    "and _", where, name);
+			return -1;
+		}
+		if (!json_is_string(v)) {
+			fmn_set_cause(cause, "%s.%s: must be an expression "
+			    "string", where, name);
+			return -1;
+		}
+		if ((e = fmn_expr_compile(sc, json_string_value(v),
+		    &err)) == NULL) {
+			fmn_set_cause(cause, "%s.%s: %s", where, name, err);
+			free(err);
+			return -1;
+		}
+		fmn_strmap_put(sc->lets, name, e);
+	}
+	return 0;
+}
+
+static const char *const fact_keys[] = {
+	"usernames", "packages", "agent", "link", "subtitle", "long_form",
+};
+
+static int
+compile_def(struct fmn_scope *fsc, struct fmn_def *def, json_t *obj,
+    json_t *defaults, const char *where, char **cause)
+{
+	struct fmn_scope sc = { fsc->pool, NULL, NULL, fsc };
+	const char *key;
+	json_t *v;
+	size_t i;
+	int rc = -1;
+
+	json_object_foreach(obj, key, v) {
+		for (i = 0; i < FMN_NELEM(fact_keys); i++)
+			if (strcmp(key, fact_keys[i]) == 0)
+				break;
+		if (i == FMN_NELEM(fact_keys) && strcmp(key, "topic") != 0 &&
+		    strcmp(key, "let") != 0 && strcmp(key, "doc") != 0) {
+			fmn_set_cause(cause, "%s: unknown key \"%s\"", where,
+			    key);
+			return -1;
+		}
+	}
+	sc.lets = fmn_strmap_new();
+	if ((v = json_object_get(obj, "let")) != NULL) {
+		char *w = xasprintf("%s.let", where);
+
+		i = compile_lets(&sc, v, w, cause);
+		free(w);
+		if (i != 0)
+			goto out;
+	}
+	for (i = 0; i < FMN_NELEM(fact_keys); i++) {
+		char *w;
+
+		key = fact_keys[i];
+		v = json_object_get(obj, key);
+		if (v == NULL && defaults != NULL)
+			v = json_object_get(defaults, key);
+		if (v == NULL || json_is_null(v))
+			continue;
+		w = xasprintf("%s.%s", where, key);
+		switch (i) {
+		case 0:
+			def->usernames = fmn_items_compile(&sc, v, w, cause);
+			break;
+		case 1:
+			def->packages = fmn_items_compile(&sc, v, w, cause);
+			break;
+		default: {
+			struct fmn_cases *c = fmn_cases_compile(&sc, v, w,
+			    cause);
+
+			if (i == 2)
+				def->agent = c;
+			else if (i == 3)
+				def->link = c;
+			else if (i == 4)
+				def->subtitle = c;
+			else
+				def->long_form = c;
+			break;
+		}
+		}
+		free(w);
+		if ((i == 0 && def->usernames == NULL) ||
+		    (i == 1 && def->packages == NULL) ||
+		    (i == 2 && def->agent == NULL) ||
+		    (i == 3 && def->link == NULL) ||
+		    (i == 4 && def->subtitle == NULL) ||
+		    (i == 5 && def->long_form == NULL))
+			goto out;
+	}
+	rc = 0;
+out:
+	/* Lets are compiled into the pool; only the name map goes. */
+	fmn_strmap_destroy(&sc.lets, NULL);
+	return rc;
+}
+
+static void
+index_entry(struct fmn_defs *d, const struct entry *e)
+{
+	struct bucket *b;
+	char *tok = index_token(e->glob);
+
+	if (tok == NULL) {
+		bucket_add(&d->wild, e);
+		return;
+	}
+	if ((b = fmn_strmap_get(d->index, tok)) == NULL) {
+		b = xcalloc(1, sizeof(*b));
+		fmn_strmap_put(d->index, tok, b);
+	}
+	bucket_add(b, e);
+	free(tok);
+}
+
+static int
+compile_file(struct fmn_defs *d, struct fmn_scope *sc, json_t *root,
+    struct bucket *pending, char **err)
+{
+	json_t *defs, *v, *defaults;
+	const char *key;
+	size_t i, k;
+
+	if (!json_is_object(root)) {
+		*err = xstrdup("the file must hold a JSON object");
+		return -1;
+	}
+	json_object_foreach(root, key, v) {
+		if (strcmp(key, "tables") != 0 && strcmp(key, "let") != 0 &&
+		    strcmp(key, "defaults") != 0 && strcmp(key, "defs") != 0 &&
+		    strcmp(key, "service") != 0 && strcmp(key, "doc") != 0) {
+			*err = xasprintf("unknown key \"%s\" at the top level",
+			    key);
+			return -1;
+		}
+	}
+	if ((v = json_object_get(root, "tables")) != NULL &&
+	    compile_tables(sc, v, err) == -1)
+		return -1;
+	if ((v = json_object_get(root, "let")) != NULL &&
+	    compile_lets(sc, v, "let", err) == -1)
+		return -1;
+	defaults = json_object_get(root, "defaults");
+	if (defaults != NULL && !json_is_object(defaults)) {
+		*err = xstrdup("defaults: must be an object of facts");
+		return -1;
+	}
+	defs = json_object_get(root, "defs");
+	if (!json_is_array(defs)) {
+		*err = xstrdup("defs: must be an array of definitions");
+		return -1;
+	}
+	for (i = 0; i < json_array_size(defs); i++) {
+		json_t *obj = json_array_get(defs, i), *topic;
+		struct fmn_def *def;
+		char where[64];
+
+		snprintf(where, sizeof(where), "defs[%zu]", i);
+		if (!json_is_object(obj)) {
+			*err = xasprintf("%s: must be an object", where);
+			return -1;
+		}
+		topic = json_object_get(obj, "topic");
+		if (!json_is_string(topic) && !(json_is_array(topic) &&
+		    json_array_size(topic) > 0)) {
+			*err = xasprintf("%s.topic: must be a glob or an array "
+			    "of globs", where);
+			return -1;
+		}
+		def = fmn_pool_add(sc->pool, xcalloc(1, sizeof(*def)), free);
+		def->where = fmn_pool_add(sc->pool, xasprintf("%s: %s",
+		    d->cur_name, where), free);
+		if (compile_def(sc, def, obj, defaults, where, err) == -1)
+			return -1;
+		for (k = 0; k < (json_is_string(topic) ? 1 :
+		    json_array_size(topic)); k++) {
+			json_t *g = json_is_string(topic) ? topic :
+			    json_array_get(topic, k);
+			struct entry e;
+
+			if (!json_is_string(g) || json_string_length(g) == 0 ||
+			    strlen(json_string_value(g)) !=
+			    json_string_length(g)) {
+				*err = xasprintf("%s.topic[%zu]: must be a "
+				    "non-empty string", where, k);
+				return -1;
+			}
+			e.glob = fmn_pool_add(sc->pool,
+			    xstrdup(json_string_value(g)), free);
+			e.def = def;
+			e.file = d->nfiles + 1;
+			e.pos = (int)i;
+			bucket_add(pending, &e);
+		}
+	}
+	return 0;
+}
+
+static void publish_table(const char *key, void *value, void *arg);
+
+int
+fmn_defs_load_text(struct fmn_defs *d, const char *name, const char *text,
+    size_t len, char **cause)
+{
+	struct fmn_scope sc, global;
+	struct bucket pending = { NULL, 0, 0 };
+	json_error_t jerr;
+	json_t *root;
+	char *err = NULL;
+	size_t i;
+	int rc;
+
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		fmn_set_cause(cause, "%s:%d:%d: %s", name, jerr.line,
+		    jerr.column, jerr.text);
+		return -1;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.pool = fmn_pool_new();
+	sc.tables = fmn_strmap_new();
+	sc.lets = fmn_strmap_new();
+	/* Tables of earlier files are visible through the parent scope. */
+	global.pool = sc.pool;
+	global.tables = d->tables;
+	global.lets = NULL;
+	global.parent = NULL;
+	sc.parent = &global;
+	d->cur_name = name;
+
+	rc = compile_file(d, &sc, root, &pending, &err);
+	json_decref(root);
+	fmn_strmap_destroy(&sc.lets, NULL);
+	if (rc == -1) {
+		fmn_set_cause(cause, "%s: %s", name, err);
+		free(err);
+		free(pending.v);
+		fmn_strmap_destroy(&sc.tables, NULL);
+		fmn_pool_destroy(&sc.pool);
+		return -1;
+	}
+
+	/* Success: publish the tables and index the globs. */
+	d->nfiles++;
+	d->pools = xreallocarray(d->pools, d->npools + 1, sizeof(*d->pools));
+	d->pools[d->npools++] = sc.pool;
+	for (i = 0; i < pending.n; i++)
+		index_entry(d, &pending.v[i]);
+	free(pending.v);
+	fmn_strmap_foreach(sc.tables, publish_table, d->tables);
+	fmn_strmap_destroy(&sc.tables, NULL);
+	fmn_strmap_foreach(d->index, sort_bucket, NULL);
+	qsort(d->wild.v, d->wild.n, sizeof(*d->wild.v), entry_cmp);
+	return 0;
+}
+
+static void
+publish_table(const char *key, void *value, void *arg)
+{
+	fmn_strmap_put(arg, key, value);
+}
+
+int
+fmn_defs_load_file(struct fmn_defs *d, const char *path, char **cause)
+{
+	struct fmn_buf b;
+	char chunk[8192];
+	size_t n;
+	FILE *f;
+	int rc;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fmn_set_cause(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	fmn_buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fmn_buf_add(&b, chunk, n);
+	if (ferror(f)) {
+		fmn_set_cause(cause, "%s: %s", path, strerror(errno));
+		fclose(f);
+		fmn_buf_free(&b);
+		return -1;
+	}
+	fclose(f);
+	rc = fmn_defs_load_text(d, path, b.data ? b.data : "", b.len, cause);
+	fmn_buf_free(&b);
+	return rc;
+}
+
+static const struct fmn_def *
+bucket_best(const struct bucket *b, const char *topic,
+    const struct entry **best)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct entry *e = &b->v[i];
+
+		if (*best != NULL && entry_cmp(e, *best) >= 0)
+			break;
+		if (fmn_glob_match(e->glob, topic)) {
+			*best = e;
+			break;
+		}
+	}
+	return *best ? (*best)->def : NULL;
+}
+
+const struct fmn_def *
+fmn_defs_lookup(const struct fmn_defs *d, const char *topic)
+{
+	const struct entry *best = NULL;
+	const char *s = topic, *e;
+	const struct bucket *b;
+
+	for (;;) {
+		e = strchr(s, '.');
+		if (e == NULL)
+			e = s + strlen(s);
+		if ((b = fmn_strmap_getn(d->index, s, (size_t)(e - s))) != NULL)
+			bucket_best(b, topic, &best);
+		if (*e == '\0')
+			break;
+		s = e + 1;
+	}
+	bucket_best(&d->wild, topic, &best);
+	return best ? best->def : NULL;
+}

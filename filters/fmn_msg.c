@@ -1,0 +1,214 @@
+/*
+ * The message model: parse and validate a fedmsg envelope as it comes
+ * off the bus, derive its category, and hold the facts computed for it
+ * once. Everything here reads untrusted input: every JSON type is
+ * checked before use and an invalid envelope is refused with a reason,
+ * never an abort.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fmn_msg.h"
+#include "fmn_util.h"
+
+void
+fmn_strset_add(struct fmn_strset *s, const char *str)
+{
+	if (str == NULL)
+		return;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 8;
+		s->v = xreallocarray(s->v, s->cap, sizeof(*s->v));
+	}
+	s->v[s->n++] = xstrdup(str);
+}
+
+static int
+strset_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+fmn_strset_finish(struct fmn_strset *s)
+{
+	size_t i, j;
+
+	if (s->n < 2)
+		return;
+	qsort(s->v, s->n, sizeof(*s->v), strset_cmp);
+	for (i = 1, j = 0; i < s->n; i++) {
+		if (strcmp(s->v[i], s->v[j]) == 0)
+			free(s->v[i]);
+		else
+			s->v[++j] = s->v[i];
+	}
+	s->n = j + 1;
+}
+
+int
+fmn_strset_has(const struct fmn_strset *s, const char *str)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(str, s->v[mid]);
+
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+void
+fmn_strset_clear(struct fmn_strset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = s->cap = 0;
+}
+
+void
+fmn_facts_clear(struct fmn_facts *f)
+{
+	fmn_strset_clear(&f->usernames);
+	fmn_strset_clear(&f->packages);
+	free(f->agent);
+	free(f->link);
+	free(f->subtitle);
+	free(f->long_form);
+	f->agent = f->link = f->subtitle = f->long_form = NULL;
+}
+
+/* The fourth dot-separated token of the topic, or "". */
+static char *
+topic_category(const char *topic)
+{
+	const char *p = topic, *end;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		p = strchr(p, '.');
+		if (p == NULL)
+			return xstrdup("");
+		p++;
+	}
+	end = strchr(p, '.');
+	return end ? xstrndup(p, (size_t)(end - p)) : xstrdup(p);
+}
+
+struct fmn_msg *
+fmn_msg_from_json(json_t *env, const char *frame_topic, char **cause)
+{
+	struct fmn_msg *m;
+	json_t *topic, *body, *ts, *id;
+
+	if (!json_is_object(env)) {
+		fmn_set_cause(cause, "envelope is not a JSON object");
+		return NULL;
+	}
+	topic = json_object_get(env, "topic");
+	if (!json_is_string(topic) || json_string_length(topic) == 0) {
+		fmn_set_cause(cause, "envelope has no topic (a non-empty string)");
+		return NULL;
+	}
+	if (strlen(json_string_value(topic)) != json_string_length(topic)) {
+		fmn_set_cause(cause, "topic contains a NUL character");
+		return NULL;
+	}
+	if (frame_topic != NULL &&
+	    strcmp(frame_topic, json_string_value(topic)) != 0) {
+		fmn_set_cause(cause, "frame topic \"%s\" differs from the "
+		    "envelope topic", frame_topic);
+		return NULL;
+	}
+	body = json_object_get(env, "msg");
+	if (body == NULL) {
+		fmn_set_cause(cause, "envelope has no msg");
+		return NULL;
+	}
+	ts = json_object_get(env, "timestamp");
+	if (ts != NULL && !json_is_integer(ts) && !json_is_real(ts)) {
+		fmn_set_cause(cause, "timestamp is not a number");
+		return NULL;
+	}
+	id = json_object_get(env, "msg_id");
+	if (id != NULL && !json_is_null(id) && !json_is_string(id)) {
+		fmn_set_cause(cause, "msg_id is not a string");
+		return NULL;
+	}
+	if (json_is_string(id) &&
+	    strlen(json_string_value(id)) != json_string_length(id)) {
+		fmn_set_cause(cause, "msg_id contains a NUL character");
+		return NULL;
+	}
+
+	m = xcalloc(1, sizeof(*m));
+	m->env = json_incref(env);
+	m->topic = json_string_value(topic);
+	m->msg_id = json_is_string(id) ? json_string_value(id) : NULL;
+	m->timestamp = ts ? json_number_value(ts) : 0;
+	m->category = topic_category(m->topic);
+	m->body = body;
+	return m;
+}
+
+struct fmn_msg *
+fmn_msg_parse(const char *frame_topic, const char *json, size_t len,
+    char **cause)
+{
+	struct fmn_msg *m;
+	json_error_t err;
+	json_t *env;
+
+	if (json == NULL) {
+		fmn_set_cause(cause, "no envelope");
+		return NULL;
+	}
+	/* jansson refuses invalid UTF-8 and embedded NULs by default. */
+	env = json_loadb(json, len, 0, &err);
+	if (env == NULL) {
+		fmn_set_cause(cause, "invalid JSON at line %d column %d: %s",
+		    err.line, err.column, err.text);
+		return NULL;
+	}
+	m = fmn_msg_from_json(env, frame_topic, cause);
+	json_decref(env);
+	return m;
+}
+
+const char *
+fmn_msg_body_text(struct fmn_msg *m)
+{
+	if (m->body_text == NULL) {
+		m->body_text = json_dumps(m->body,
+		    JSON_COMPACT | JSON_ENCODE_ANY);
+		if (m->body_text == NULL)
+			m->body_text = xstrdup("null");
+	}
+	return m->body_text;
+}
+
+void
+fmn_msg_destroy(struct fmn_msg **mp)
+{
+	struct fmn_msg *m = *mp;
+
+	if (m == NULL)
+		return;
+	fmn_facts_clear(&m->facts);
+	free(m->category);
+	free(m->body_text);
+	json_decref(m->env);
+	free(m);
+	*mp = NULL;
+}
