@@ -18,6 +18,7 @@
 #define CTL_EUSAGE	2	/* bad arguments */
 
 struct ctl_cmd;
+struct fmn_config;
 
 struct fmn_ctl {
 	const char		*db_path;	/* resolved: --db, config, $FMN_DB, ./fmn.db */
@@ -25,6 +26,8 @@ struct fmn_ctl {
 	int			 json;		/* --json: machine-readable output */
 	sqlite3			*db;		/* opened by ctl_db() */
 	const struct ctl_cmd	*cmd;		/* the command being run */
+	const struct fmn_config	*cfg;		/* the config file's settings */
+	const char		*definitions;	/* extra fact definitions file, or NULL */
 };
 
 typedef int (*ctl_handler)(struct fmn_ctl *ctl, int argc, char **argv);
@@ -67,10 +70,21 @@ int ctl_parse(struct fmn_ctl *ctl, int argc, char **argv, struct ctl_opt *opts,
 /* Look up a user's id; prints an error and returns -1 if unknown. */
 long long ctl_user_id(struct fmn_ctl *ctl, const char *name);
 
+/* Refuse (printing why, returning -1) an empty name or one with spaces or controls. */
+int ctl_check_name(struct fmn_ctl *ctl, const char *what, const char *name);
+/* Refuse a context other than "email" and "irc". */
+int ctl_check_context(struct fmn_ctl *ctl, const char *context);
+/*
+ * The id of USER's preference for CONTEXT; with create, make an enabled,
+ * unbatched one when missing. Prints why and returns -1 on failure.
+ */
+long long ctl_pref_id(struct fmn_ctl *ctl, long long uid, const char *user,
+    const char *context, int create);
+
 /* Open FILE or "-" (stdin); NULL after printing an error. */
 FILE *ctl_open_input(struct fmn_ctl *ctl, const char *path);
 
-/* Handlers, one per command (see the table in ctl.c). */
+/* Handlers, one per command: see ctl_cmds.h and the table in ctl.c. */
 int ctl_meta(struct fmn_ctl *, int, char **);
 int ctl_match(struct fmn_ctl *, int, char **);
 

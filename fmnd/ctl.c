@@ -1,0 +1,489 @@
+/*
+ * fmnctl: the command table, global options and the helpers every
+ * command handler shares. Usage and --help come from the table; a unique
+ * prefix of a command word is enough ("fmnctl fil ls" is not: "ls" is
+ * not a prefix of "list"; "fmnctl fil li" is).
+ */
+#include "ctl.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_cmds.h"
+#include "fmn_config.h"
+#include "fmn_store.h"
+
+#define FMN_VERSION "0.1.0"
+
+static const struct ctl_cmd cmds[] = {
+	{ "init", "", "create the database or bring its schema up to date",
+	  NULL, ctl_init },
+	{ "user add", "USER", "add a user", NULL, ctl_user_add },
+	{ "user list", "", "list users", NULL, ctl_user_list },
+	{ "user show", "USER", "show a user's destinations, preferences and "
+	  "filters", NULL, ctl_user_show },
+	{ "user rm", "USER", "remove a user and everything that is theirs",
+	  NULL, ctl_user_rm },
+	{ "alias add", "ALIAS ACCOUNT", "map a name seen on the bus (an e-mail "
+	  "address, another nick) to an account",
+	  "ACCOUNT need not be a user of this service. Adding an alias that\n"
+	  "exists replaces its account.", ctl_alias_add },
+	{ "alias rm", "ALIAS", "remove an alias", NULL, ctl_alias_rm },
+	{ "alias list", "", "list aliases", NULL, ctl_alias_list },
+	{ "dest add", "USER CONTEXT ADDRESS [--confirmed] [--expires SECONDS]",
+	  "add a destination (CONTEXT is email or irc)",
+	  "Without --confirmed the destination is pending: fmnd sends it a\n"
+	  "secret, and it receives nothing else until `fmnctl dest confirm\n"
+	  "SECRET` (or, on IRC, `confirm SECRET` to the bot). The secret\n"
+	  "expires after --expires seconds (default 86400).", ctl_dest_add },
+	{ "dest confirm", "SECRET", "confirm a pending destination", NULL,
+	  ctl_dest_confirm },
+	{ "dest list", "[USER]", "list destinations", NULL, ctl_dest_list },
+	{ "dest rm", "USER CONTEXT ADDRESS", "remove a destination", NULL,
+	  ctl_dest_rm },
+	{ "pref set", "USER CONTEXT [--enable|--disable] [--batch-delta SECONDS] "
+	  "[--batch-count N] [--verbose on|off] [--markup on|off]",
+	  "create or change a user's preference for a context",
+	  "--batch-delta and --batch-count hold notifications and send one\n"
+	  "digest when either is reached; \"none\" turns a threshold off.",
+	  ctl_pref_set },
+	{ "pref list", "[USER]", "list preferences", NULL, ctl_pref_list },
+	{ "filter add", "USER CONTEXT NAME RULE... [--inactive] [--oneshot]",
+	  "add a filter at the end of a preference's list",
+	  "Each RULE is one [!]KIND:ARGUMENT token; see `fmnctl rules`. All\n"
+	  "rules are checked before anything is written. The preference is\n"
+	  "created (enabled, unbatched) if the user has none for CONTEXT.",
+	  ctl_filter_add },
+	{ "filter list", "USER [CONTEXT]", "list a user's filters in order",
+	  NULL, ctl_filter_list },
+	{ "filter show", "USER CONTEXT NAME", "show a filter and its rules",
+	  NULL, ctl_filter_show },
+	{ "filter rm", "USER CONTEXT NAME", "remove a filter", NULL,
+	  ctl_filter_rm },
+	{ "filter enable", "USER CONTEXT NAME", "make a filter active", NULL,
+	  ctl_filter_enable },
+	{ "filter disable", "USER CONTEXT NAME", "make a filter inactive", NULL,
+	  ctl_filter_disable },
+	{ "filter move", "USER CONTEXT NAME POSITION",
+	  "move a filter to POSITION (1 is first)", NULL, ctl_filter_move },
+	{ "filter defaults", "USER CONTEXT",
+	  "add the standard filters for a new user (see docs/filters.md)",
+	  NULL, ctl_filter_defaults },
+	{ "rules", "", "list every rule kind with its documentation", NULL,
+	  ctl_rules },
+	{ "meta", "[FILE|-]", "print the facts derived from envelopes, one "
+	  "JSON object per line", NULL, ctl_meta },
+	{ "match", "[--explain] [FILE|-]", "print who each envelope would "
+	  "notify, and with --explain why", NULL, ctl_match },
+	{ "owners import", "FILE", "replace package ownership for the "
+	  "namespaces in FILE", NULL, ctl_owners_import },
+	{ "owners list", "[PACKAGE]", "list package owners", NULL,
+	  ctl_owners_list },
+	{ "groups import", "FILE", "replace the members of the groups in FILE",
+	  NULL, ctl_groups_import },
+	{ "groups list", "", "list groups and members", NULL, ctl_groups_list },
+	{ "export", "", "print the whole configuration as one JSON document",
+	  NULL, ctl_export },
+	{ "import", "FILE", "import a configuration document in one "
+	  "transaction", NULL, ctl_import },
+	{ "status", "", "show the daemon's counters and failing destinations",
+	  NULL, ctl_status },
+	{ "queue", "", "show what waits for delivery, per backend and user",
+	  NULL, ctl_queue },
+};
+
+static void
+ctl_print_cmd_usage(FILE *f, const struct ctl_cmd *c)
+{
+	fprintf(f, "usage: fmnctl [--db PATH] %s%s%s\n", c->name,
+	    *c->args ? " " : "", c->args);
+}
+
+static void
+usage_all(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: fmnctl [--db PATH] [-c FILE] [--json] COMMAND [ARGS]\n\n"
+	    "Edit fmn's users, destinations, preferences and filters, and ask\n"
+	    "what a message would notify.\n\n"
+	    "Options:\n"
+	    "  --db PATH     database (default: the config file's [store] db,\n"
+	    "                then $FMN_DB, then ./fmn.db)\n"
+	    "  -c FILE       config file (default: $FMN_CONFIG, if set)\n"
+	    "  --json        machine-readable output for list and show commands\n"
+	    "  --help        this text; `fmnctl COMMAND --help` for one command\n"
+	    "  --version     print the version\n\nCommands:\n", f);
+	for (i = 0; i < FMN_NELEM(cmds); i++)
+		fprintf(f, "  %-16s %s\n", cmds[i].name, cmds[i].summary);
+	fputs("\nExit status: 0 success, 1 an error of data, 2 a usage error.\n",
+	    f);
+}
+
+static void
+help_cmd(const struct ctl_cmd *c)
+{
+	ctl_print_cmd_usage(stdout, c);
+	printf("\n%s.\n", c->summary);
+	if (c->help != NULL)
+		printf("\n%s\n", c->help);
+	printf("\nAll commands accept --json and --help.\n");
+}
+
+int
+ctl_error(struct fmn_ctl *ctl, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)ctl;
+	fputs("fmnctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CTL_EDATA;
+}
+
+int
+ctl_usage(struct fmn_ctl *ctl, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "fmnctl %s: ", ctl->cmd ? ctl->cmd->name : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (ctl->cmd != NULL)
+		ctl_print_cmd_usage(stderr, ctl->cmd);
+	return CTL_EUSAGE;
+}
+
+void
+ctl_print_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_ENCODE_ANY);
+
+	if (s != NULL) {
+		puts(s);
+		free(s);
+	}
+	json_decref(j);
+}
+
+sqlite3 *
+ctl_db(struct fmn_ctl *ctl)
+{
+	char *cause = NULL;
+
+	if (ctl->db != NULL)
+		return ctl->db;
+	ctl->db = fmn_store_open(ctl->db_path, &cause);
+	if (ctl->db == NULL) {
+		ctl_error(ctl, "%s", cause);
+		free(cause);
+		exit(CTL_EDATA);
+	}
+	return ctl->db;
+}
+
+int
+ctl_parse(struct fmn_ctl *ctl, int argc, char **argv, struct ctl_opt *opts,
+    size_t nopts)
+{
+	int i, npos = 0, dashdash = 0;
+	size_t k;
+
+	for (i = 0; i < argc; i++) {
+		char *a = argv[i], *eq;
+		size_t alen;
+
+		if (dashdash || a[0] != '-' || a[1] != '-' || a[2] == '\0') {
+			if (!dashdash && strcmp(a, "--") == 0) {
+				dashdash = 1;
+				continue;
+			}
+			argv[npos++] = a;
+			continue;
+		}
+		if (strcmp(a, "--help") == 0) {
+			help_cmd(ctl->cmd);
+			exit(CTL_OK);
+		}
+		if (strcmp(a, "--json") == 0) {
+			ctl->json = 1;
+			continue;
+		}
+		eq = strchr(a, '=');
+		alen = eq ? (size_t)(eq - a) : strlen(a);
+		for (k = 0; k < nopts; k++)
+			if (strlen(opts[k].name) == alen &&
+			    strncmp(opts[k].name, a, alen) == 0)
+				break;
+		if (k == nopts) {
+			ctl_usage(ctl, "unknown option %.*s", (int)alen, a);
+			return -1;
+		}
+		if (!opts[k].has_arg) {
+			if (eq != NULL) {
+				ctl_usage(ctl, "%s takes no value", opts[k].name);
+				return -1;
+			}
+			opts[k].value = "";
+		} else if (eq != NULL)
+			opts[k].value = eq + 1;
+		else if (i + 1 < argc)
+			opts[k].value = argv[++i];
+		else {
+			ctl_usage(ctl, "%s needs a value", opts[k].name);
+			return -1;
+		}
+	}
+	return npos;
+}
+
+long long
+ctl_user_id(struct fmn_ctl *ctl, const char *name)
+{
+	sqlite3_stmt *st;
+	long long id = -1;
+
+	st = fmn_store_prepare(ctl_db(ctl), "SELECT id FROM users WHERE "
+	    "name = ?", NULL);
+	if (st == NULL)
+		return ctl_error(ctl, "database: %s",
+		    sqlite3_errmsg(ctl->db)), -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (id < 0)
+		ctl_error(ctl, "no user named \"%s\"", name);
+	return id;
+}
+
+FILE *
+ctl_open_input(struct fmn_ctl *ctl, const char *path)
+{
+	FILE *f;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return stdin;
+	if ((f = fopen(path, "r")) == NULL)
+		ctl_error(ctl, "%s: %s", path, strerror(errno));
+	return f;
+}
+
+/* The entries whose first word is group ("user"), by unique prefix. */
+static const char *
+find_group(const char *word, int *ambiguous)
+{
+	const char *found = NULL;
+	size_t i, wl = strlen(word);
+
+	*ambiguous = 0;
+	for (i = 0; i < FMN_NELEM(cmds); i++) {
+		const char *n = cmds[i].name;
+		size_t gl = strcspn(n, " ");
+
+		if (gl == wl && strncmp(n, word, wl) == 0)
+			return n;	/* exact */
+		if (wl < gl && strncmp(n, word, wl) == 0) {
+			if (found != NULL && strncmp(found, n, gl) != 0)
+				*ambiguous = 1;
+			found = n;
+		}
+	}
+	return *ambiguous ? NULL : found;
+}
+
+static const struct ctl_cmd *
+find_cmd(int *argc, char ***argv, struct fmn_ctl *ctl)
+{
+	const char *g, *sub;
+	size_t i, gl, sl;
+	const struct ctl_cmd *found = NULL;
+	int ambiguous;
+
+	g = find_group((*argv)[0], &ambiguous);
+	if (g == NULL) {
+		fprintf(stderr, "fmnctl: %s command \"%s\"; see fmnctl "
+		    "--help\n", ambiguous ? "ambiguous" : "unknown",
+		    (*argv)[0]);
+		return NULL;
+	}
+	gl = strcspn(g, " ");
+	if (g[gl] == '\0') {	/* a single-word command */
+		for (i = 0; i < FMN_NELEM(cmds); i++)
+			if (strcmp(cmds[i].name, g) == 0)
+				found = &cmds[i];
+		(*argc)--, (*argv)++;
+		return found;
+	}
+	if (*argc < 2 || strcmp((*argv)[1], "--help") == 0 ||
+	    (*argv)[1][0] == '-') {
+		FILE *f = *argc >= 2 && strcmp((*argv)[1], "--help") == 0 ?
+		    stdout : stderr;
+
+		fprintf(f, "usage: fmnctl %.*s SUBCOMMAND ...\n\n", (int)gl, g);
+		for (i = 0; i < FMN_NELEM(cmds); i++)
+			if (strncmp(cmds[i].name, g, gl) == 0 &&
+			    cmds[i].name[gl] == ' ')
+				fprintf(f, "  fmnctl %s %s\n      %s\n",
+				    cmds[i].name, cmds[i].args, cmds[i].summary);
+		exit(f == stdout ? CTL_OK : CTL_EUSAGE);
+	}
+	sub = (*argv)[1];
+	sl = strlen(sub);
+	for (i = 0; i < FMN_NELEM(cmds); i++) {
+		const char *n = cmds[i].name;
+
+		if (strncmp(n, g, gl) != 0 || n[gl] != ' ')
+			continue;
+		if (strcmp(n + gl + 1, sub) == 0) {
+			found = &cmds[i];
+			ambiguous = 0;
+			break;
+		}
+		if (strncmp(n + gl + 1, sub, sl) == 0) {
+			if (found != NULL)
+				ambiguous = 1;
+			found = &cmds[i];
+		}
+	}
+	if (found == NULL || ambiguous) {
+		fprintf(stderr, "fmnctl: %s command \"%.*s %s\"; see fmnctl "
+		    "%.*s --help\n", ambiguous ? "ambiguous" : "unknown",
+		    (int)gl, g, sub, (int)gl, g);
+		return NULL;
+	}
+	(void)ctl;
+	*argc -= 2;
+	*argv += 2;
+	return found;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct fmn_ctl ctl;
+	struct fmn_config cfg;
+	const char *db_opt = NULL;
+	char *cause = NULL;
+	int i, rc;
+
+	memset(&ctl, 0, sizeof(ctl));
+	fmn_config_init(&cfg);
+	ctl.config_path = fmn_config_default_path();
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage_all(stdout);
+			return CTL_OK;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("fmnctl %s\n", FMN_VERSION);
+			return CTL_OK;
+		} else if (strcmp(a, "--json") == 0)
+			ctl.json = 1;
+		else if (strcmp(a, "--db") == 0 || strcmp(a, "-c") == 0 ||
+		    strcmp(a, "--config") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "fmnctl: %s needs a value\n", a);
+				return CTL_EUSAGE;
+			}
+			if (strcmp(a, "--db") == 0)
+				db_opt = argv[++i];
+			else
+				ctl.config_path = argv[++i];
+		} else if (strncmp(a, "--db=", 5) == 0)
+			db_opt = a + 5;
+		else {
+			fprintf(stderr, "fmnctl: unknown option %s; see fmnctl "
+			    "--help\n", a);
+			return CTL_EUSAGE;
+		}
+	}
+	if (i >= argc) {
+		fputs("usage: fmnctl [--db PATH] [-c FILE] [--json] COMMAND "
+		    "[ARGS]\n(fmnctl --help lists the commands)\n", stderr);
+		return CTL_EUSAGE;
+	}
+	argc -= i;
+	argv += i;
+	if (ctl.config_path != NULL &&
+	    fmn_config_load(&cfg, ctl.config_path, &cause) != 0) {
+		fprintf(stderr, "fmnctl: %s\n", cause);
+		free(cause);
+		return CTL_EDATA;
+	}
+	if (db_opt != NULL)
+		ctl.db_path = db_opt;
+	else if (cfg.db_path != NULL)
+		ctl.db_path = cfg.db_path;
+	else if (getenv("FMN_DB") != NULL && *getenv("FMN_DB") != '\0')
+		ctl.db_path = getenv("FMN_DB");
+	else
+		ctl.db_path = "fmn.db";
+	ctl.definitions = cfg.definitions;
+	ctl.cfg = &cfg;
+
+	if ((ctl.cmd = find_cmd(&argc, &argv, &ctl)) == NULL)
+		return CTL_EUSAGE;
+	if (ctl.cmd->handler == NULL) {
+		fprintf(stderr, "fmnctl: %s is not available in this build\n",
+		    ctl.cmd->name);
+		return CTL_EDATA;
+	}
+	rc = ctl.cmd->handler(&ctl, argc, argv);
+	fmn_store_close(&ctl.db);
+	fmn_config_free(&cfg);
+	return rc;
+}
+
+int
+ctl_check_context(struct fmn_ctl *ctl, const char *context)
+{
+	if (strcmp(context, "email") == 0 || strcmp(context, "irc") == 0)
+		return 0;
+	ctl_error(ctl, "unknown context \"%s\" (contexts: email, irc)",
+	    context);
+	return -1;
+}
+
+long long
+ctl_pref_id(struct fmn_ctl *ctl, long long uid, const char *user,
+    const char *context, int create)
+{
+	sqlite3_stmt *st;
+	long long id = -1;
+
+	if (ctl_check_context(ctl, context) != 0)
+		return -1;
+	st = fmn_store_prepare(ctl_db(ctl), "SELECT id FROM preferences "
+	    "WHERE user_id = ? AND context = ?", NULL);
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_text(st, 2, context, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (id >= 0 || !create) {
+		if (id < 0)
+			ctl_error(ctl, "user \"%s\" has no %s preference", user,
+			    context);
+		return id;
+	}
+	st = fmn_store_prepare(ctl->db, "INSERT INTO preferences (user_id, "
+	    "context) VALUES (?, ?)", NULL);
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_text(st, 2, context, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		id = sqlite3_last_insert_rowid(ctl->db);
+	else
+		ctl_error(ctl, "database: %s", sqlite3_errmsg(ctl->db));
+	sqlite3_finalize(st);
+	return id;
+}

@@ -1,0 +1,187 @@
+/*
+ * Reading one user's configuration out of the database as JSON: the
+ * same shape `fmnctl user show --json` prints and `fmnctl export` writes.
+ */
+#include "ctl_show.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "fmn_rule.h"
+#include "fmn_store.h"
+#include "fmn_util.h"
+
+static json_t *
+col_json_int_or_null(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return json_null();
+	return json_integer(sqlite3_column_int64(st, i));
+}
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	return s ? s : "";
+}
+
+json_t *
+ctl_show_rules(sqlite3 *db, long long filter_id)
+{
+	sqlite3_stmt *st;
+	json_t *rules = json_array();
+
+	st = fmn_store_prepare(db, "SELECT kind, argument, negated FROM rules "
+	    "WHERE filter_id = ? ORDER BY position", NULL);
+	sqlite3_bind_int64(st, 1, filter_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int kind = fmn_rule_kind_lookup(col_text(st, 0));
+		char *tok;
+
+		if (kind < 0)
+			tok = xasprintf("%s%s:%s",
+			    sqlite3_column_int(st, 2) ? "!" : "",
+			    col_text(st, 0), col_text(st, 1));
+		else
+			tok = fmn_rule_format(kind, sqlite3_column_int(st, 2),
+			    col_text(st, 1));
+		json_array_append_new(rules, json_string(tok));
+		free(tok);
+	}
+	sqlite3_finalize(st);
+	return rules;
+}
+
+static json_t *
+show_filters(sqlite3 *db, long long pref_id)
+{
+	sqlite3_stmt *st;
+	json_t *arr = json_array();
+
+	st = fmn_store_prepare(db, "SELECT id, name, active, oneshot FROM "
+	    "filters WHERE preference_id = ? ORDER BY position", NULL);
+	sqlite3_bind_int64(st, 1, pref_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *f = json_pack("{s:s, s:b, s:o}",
+		    "name", col_text(st, 1),
+		    "active", sqlite3_column_int(st, 2),
+		    "rules", ctl_show_rules(db, sqlite3_column_int64(st, 0)));
+
+		if (sqlite3_column_int(st, 3))
+			json_object_set_new(f, "oneshot", json_true());
+		json_array_append_new(arr, f);
+	}
+	sqlite3_finalize(st);
+	return arr;
+}
+
+json_t *
+ctl_show_user(sqlite3 *db, long long uid, int state)
+{
+	sqlite3_stmt *st;
+	json_t *u, *dests = json_array(), *prefs = json_array();
+	const char *name = "";
+
+	st = fmn_store_prepare(db, "SELECT name FROM users WHERE id = ?", NULL);
+	sqlite3_bind_int64(st, 1, uid);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		name = col_text(st, 0);
+	u = json_pack("{s:s}", "name", name);
+	sqlite3_finalize(st);
+
+	st = fmn_store_prepare(db, "SELECT context, address, confirmed, "
+	    "expires, failing, last_error FROM destinations WHERE user_id = ? "
+	    "ORDER BY context, address", NULL);
+	sqlite3_bind_int64(st, 1, uid);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *d = json_pack("{s:s, s:s, s:b}",
+		    "context", col_text(st, 0), "address", col_text(st, 1),
+		    "confirmed", sqlite3_column_int(st, 2));
+
+		if (state && !sqlite3_column_int(st, 2) &&
+		    sqlite3_column_type(st, 3) != SQLITE_NULL)
+			json_object_set_new(d, "expires",
+			    json_real(sqlite3_column_double(st, 3)));
+		if (state && sqlite3_column_int(st, 4)) {
+			json_object_set_new(d, "failing", json_true());
+			json_object_set_new(d, "last_error",
+			    json_string(col_text(st, 5)));
+		}
+		json_array_append_new(dests, d);
+	}
+	sqlite3_finalize(st);
+
+	st = fmn_store_prepare(db, "SELECT id, context, enabled, batch_delta, "
+	    "batch_count, verbose, markup FROM preferences WHERE user_id = ? "
+	    "ORDER BY context", NULL);
+	sqlite3_bind_int64(st, 1, uid);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(prefs, json_pack(
+		    "{s:s, s:b, s:o, s:o, s:b, s:b, s:o}",
+		    "context", col_text(st, 1),
+		    "enabled", sqlite3_column_int(st, 2),
+		    "batch_delta", col_json_int_or_null(st, 3),
+		    "batch_count", col_json_int_or_null(st, 4),
+		    "verbose", sqlite3_column_int(st, 5),
+		    "markup", sqlite3_column_int(st, 6),
+		    "filters", show_filters(db, sqlite3_column_int64(st, 0))));
+	sqlite3_finalize(st);
+	json_object_set_new(u, "destinations", dests);
+	json_object_set_new(u, "preferences", prefs);
+	return u;
+}
+
+static const char *
+onoff(const json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key)) ? "on" : "off";
+}
+
+void
+ctl_show_user_text(const json_t *u)
+{
+	size_t i, j, k;
+	json_t *d, *p, *f, *r;
+
+	printf("user %s\n", json_string_value(json_object_get(u, "name")));
+	printf("destinations:\n");
+	if (json_array_size(json_object_get(u, "destinations")) == 0)
+		printf("  (none)\n");
+	json_array_foreach(json_object_get(u, "destinations"), i, d) {
+		const char *st = json_is_true(json_object_get(d, "confirmed")) ?
+		    "confirmed" : "pending";
+
+		printf("  %-5s %s (%s%s%s)\n",
+		    json_string_value(json_object_get(d, "context")),
+		    json_string_value(json_object_get(d, "address")), st,
+		    json_is_true(json_object_get(d, "failing")) ?
+		    ", failing: " : "",
+		    json_is_true(json_object_get(d, "failing")) ?
+		    json_string_value(json_object_get(d, "last_error")) : "");
+	}
+	json_array_foreach(json_object_get(u, "preferences"), i, p) {
+		json_t *bd = json_object_get(p, "batch_delta");
+		json_t *bc = json_object_get(p, "batch_count");
+
+		printf("preference %s: %s, verbose %s, markup %s",
+		    json_string_value(json_object_get(p, "context")),
+		    json_is_true(json_object_get(p, "enabled")) ? "enabled" :
+		    "disabled", onoff(p, "verbose"), onoff(p, "markup"));
+		if (json_is_integer(bd))
+			printf(", digest every %llds",
+			    (long long)json_integer_value(bd));
+		if (json_is_integer(bc))
+			printf(", digest of %lld", (long long)json_integer_value(bc));
+		printf("\n");
+		json_array_foreach(json_object_get(p, "filters"), j, f) {
+			printf("  %zu. \"%s\"%s\n", j + 1,
+			    json_string_value(json_object_get(f, "name")),
+			    json_is_true(json_object_get(f, "active")) ? "" :
+			    " (inactive)");
+			json_array_foreach(json_object_get(f, "rules"), k, r)
+				printf("       %s\n", json_string_value(r));
+		}
+	}
+}

@@ -1,0 +1,117 @@
+"""Helpers shared by the Python tests: run a case by name, run fmnctl
+against a temporary database, find free ports, dump a database."""
+
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import traceback
+
+SOURCE = os.environ.get("FMN_SOURCE") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("FMN_BUILD") or os.path.join(SOURCE, "build")
+DATA = os.path.join(SOURCE, "tests", "data")
+FMNCTL = os.path.join(BUILD, "fmnctl")
+FMND = os.path.join(BUILD, "fmnd")
+
+_tmpdirs = []
+
+
+def main(namespace):
+    """Run the test function named in argv[1] (or all), print a verdict."""
+    names = sys.argv[1:] or sorted(n for n in namespace
+                                   if n.startswith("test_"))
+    failed = 0
+    for name in names:
+        fn = namespace.get(name)
+        if fn is None:
+            print("no test named %s" % name, file=sys.stderr)
+            sys.exit(2)
+        try:
+            fn()
+            print("%s: ok" % name)
+        except Exception:
+            traceback.print_exc()
+            print("%s: FAILED" % name)
+            failed += 1
+        finally:
+            cleanup()
+    sys.exit(1 if failed else 0)
+
+
+def cleanup():
+    while _tmpdirs:
+        shutil.rmtree(_tmpdirs.pop(), ignore_errors=True)
+
+
+def tmpdir():
+    """A temporary directory removed when the test ends."""
+    d = tempfile.mkdtemp(prefix="fmntest-")
+    _tmpdirs.append(d)
+    return d
+
+
+def tmpdb():
+    """A path for a fresh database in a temporary directory."""
+    return os.path.join(tmpdir(), "fmn.db")
+
+
+def fmnctl(*args, db=None, input=None, env=None, check=None):
+    """Run fmnctl; returns CompletedProcess with text stdout/stderr.
+    check=N asserts the exit code is N and shows the output if not."""
+    cmd = [FMNCTL]
+    if db is not None:
+        cmd += ["--db", db]
+    cmd += [str(a) for a in args]
+    e = dict(os.environ)
+    e.pop("FMN_DB", None)
+    e.pop("FMN_CONFIG", None)
+    if env:
+        e.update(env)
+    p = subprocess.run(cmd, input=input, capture_output=True, text=True,
+                       env=e, timeout=120)
+    if check is not None:
+        assert p.returncode == check, (
+            "fmnctl %s: exit %d, expected %d\nstdout: %s\nstderr: %s" %
+            (" ".join(cmd[1:]), p.returncode, check, p.stdout, p.stderr))
+    return p
+
+
+def fmnctl_json(*args, db=None, input=None):
+    """Run fmnctl --json, assert success, parse the output."""
+    p = fmnctl("--json", *args, db=db, input=input, check=0)
+    return json.loads(p.stdout)
+
+
+def dump(db):
+    """Every table's rows, to show a database did not change."""
+    con = sqlite3.connect(db)
+    try:
+        out = {}
+        for (name,) in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "ORDER BY name"):
+            out[name] = con.execute(
+                'SELECT * FROM "%s" ORDER BY 1' % name).fetchall()
+        return out
+    finally:
+        con.close()
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def corpus():
+    """The real bus messages of tests/data/fmfi-dev.json (envelopes)."""
+    with open(os.path.join(DATA, "fmfi-dev.json")) as f:
+        return [v["msg"] for v in json.load(f)]
