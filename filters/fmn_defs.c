@@ -17,6 +17,7 @@
 
 struct entry {
 	const char		*glob;
+	const char		*category;	/* the 4th topic token must be this */
 	const struct fmn_def	*def;
 	int			 file;	/* later files win */
 	int			 pos;	/* then the first in the file */
@@ -284,7 +285,8 @@ compile_def(struct fmn_scope *fsc, struct fmn_def *def, json_t *obj,
 			if (strcmp(key, fact_keys[i]) == 0)
 				break;
 		if (i == FMN_NELEM(fact_keys) && strcmp(key, "topic") != 0 &&
-		    strcmp(key, "let") != 0 && strcmp(key, "doc") != 0) {
+		    strcmp(key, "let") != 0 && strcmp(key, "doc") != 0 &&
+		    strcmp(key, "category") != 0) {
 			fmn_set_cause(cause, "%s: unknown key \"%s\"", where,
 			    key);
 			return -1;
@@ -351,7 +353,7 @@ static void
 index_entry(struct fmn_defs *d, const struct entry *e)
 {
 	struct bucket *b;
-	char *tok = index_token(e->glob);
+	char *tok = e->category ? xstrdup(e->category) : index_token(e->glob);
 
 	if (tok == NULL) {
 		bucket_add(&d->wild, e);
@@ -369,7 +371,7 @@ static int
 compile_file(struct fmn_defs *d, struct fmn_scope *sc, json_t *root,
     struct bucket *pending, char **err)
 {
-	json_t *defs, *v, *defaults;
+	json_t *defs, *v, *defaults, *fcat;
 	const char *key;
 	size_t i, k;
 
@@ -380,7 +382,8 @@ compile_file(struct fmn_defs *d, struct fmn_scope *sc, json_t *root,
 	json_object_foreach(root, key, v) {
 		if (strcmp(key, "tables") != 0 && strcmp(key, "let") != 0 &&
 		    strcmp(key, "defaults") != 0 && strcmp(key, "defs") != 0 &&
-		    strcmp(key, "service") != 0 && strcmp(key, "doc") != 0) {
+		    strcmp(key, "service") != 0 && strcmp(key, "doc") != 0 &&
+		    strcmp(key, "category") != 0) {
 			*err = xasprintf("unknown key \"%s\" at the top level",
 			    key);
 			return -1;
@@ -397,13 +400,18 @@ compile_file(struct fmn_defs *d, struct fmn_scope *sc, json_t *root,
 		*err = xstrdup("defaults: must be an object of facts");
 		return -1;
 	}
+	fcat = json_object_get(root, "category");
+	if (fcat != NULL && !json_is_string(fcat)) {
+		*err = xstrdup("category: must be a string");
+		return -1;
+	}
 	defs = json_object_get(root, "defs");
 	if (!json_is_array(defs)) {
 		*err = xstrdup("defs: must be an array of definitions");
 		return -1;
 	}
 	for (i = 0; i < json_array_size(defs); i++) {
-		json_t *obj = json_array_get(defs, i), *topic;
+		json_t *obj = json_array_get(defs, i), *topic, *cat;
 		struct fmn_def *def;
 		char where[64];
 
@@ -417,6 +425,12 @@ compile_file(struct fmn_defs *d, struct fmn_scope *sc, json_t *root,
 		    json_array_size(topic) > 0)) {
 			*err = xasprintf("%s.topic: must be a glob or an array "
 			    "of globs", where);
+			return -1;
+		}
+		if ((cat = json_object_get(obj, "category")) == NULL)
+			cat = fcat;
+		if (cat != NULL && !json_is_string(cat)) {
+			*err = xasprintf("%s.category: must be a string", where);
 			return -1;
 		}
 		def = fmn_pool_add(sc->pool, xcalloc(1, sizeof(*def)), free);
@@ -439,6 +453,8 @@ compile_file(struct fmn_defs *d, struct fmn_scope *sc, json_t *root,
 			}
 			e.glob = fmn_pool_add(sc->pool,
 			    xstrdup(json_string_value(g)), free);
+			e.category = cat == NULL ? NULL : fmn_pool_add(sc->pool,
+			    xstrdup(json_string_value(cat)), free);
 			e.def = def;
 			e.file = d->nfiles + 1;
 			e.pos = (int)i;
@@ -541,8 +557,8 @@ fmn_defs_load_file(struct fmn_defs *d, const char *path, char **cause)
 }
 
 static const struct fmn_def *
-bucket_best(const struct bucket *b, const char *topic,
-    const struct entry **best)
+bucket_best(const struct bucket *b, const char *topic, const char *cat,
+    size_t catlen, const struct entry **best)
 {
 	size_t i;
 
@@ -551,6 +567,10 @@ bucket_best(const struct bucket *b, const char *topic,
 
 		if (*best != NULL && entry_cmp(e, *best) >= 0)
 			break;
+		if (e->category != NULL && (cat == NULL ||
+		    strlen(e->category) != catlen ||
+		    memcmp(e->category, cat, catlen) != 0))
+			continue;
 		if (fmn_glob_match(e->glob, topic)) {
 			*best = e;
 			break;
@@ -563,19 +583,33 @@ const struct fmn_def *
 fmn_defs_lookup(const struct fmn_defs *d, const char *topic)
 {
 	const struct entry *best = NULL;
-	const char *s = topic, *e;
+	const char *s = topic, *e, *cat = NULL;
 	const struct bucket *b;
+	size_t catlen = 0;
+	int ntok;
 
-	for (;;) {
+	for (ntok = 0;; ntok++) {
 		e = strchr(s, '.');
 		if (e == NULL)
 			e = s + strlen(s);
-		if ((b = fmn_strmap_getn(d->index, s, (size_t)(e - s))) != NULL)
-			bucket_best(b, topic, &best);
+		if (ntok == 3) {
+			cat = s;
+			catlen = (size_t)(e - s);
+		}
 		if (*e == '\0')
 			break;
 		s = e + 1;
 	}
-	bucket_best(&d->wild, topic, &best);
+	for (s = topic;;) {
+		e = strchr(s, '.');
+		if (e == NULL)
+			e = s + strlen(s);
+		if ((b = fmn_strmap_getn(d->index, s, (size_t)(e - s))) != NULL)
+			bucket_best(b, topic, cat, catlen, &best);
+		if (*e == '\0')
+			break;
+		s = e + 1;
+	}
+	bucket_best(&d->wild, topic, cat, catlen, &best);
 	return best ? best->def : NULL;
 }

@@ -238,7 +238,9 @@ struct fmn_tmpl {
 enum cond_kind { C_TRUTHY, C_EQ, C_NE, C_RE };
 
 struct cond {
-	struct fmn_expr	*expr;
+	struct cond	**all;		/* all of these must hold too */
+	size_t		 nall;
+	struct fmn_expr	*expr;		/* NULL when only "all" is given */
 	enum cond_kind	 kind;
 	int		 negate;
 	char		**vals;
@@ -630,7 +632,32 @@ compile_cond(const struct fmn_scope *sc, json_t *obj, const char *where,
 	char *err = NULL;
 	size_t i;
 
+	j = json_object_get(obj, "all");
+	if (j != NULL) {
+		if (!json_is_array(j) || json_array_size(j) == 0) {
+			fmn_set_cause(cause, "%s.all: must be an array of "
+			    "conditions", where);
+			return NULL;
+		}
+		c->nall = json_array_size(j);
+		c->all = pool_zalloc(sc->pool, c->nall * sizeof(*c->all));
+		for (i = 0; i < c->nall; i++) {
+			char *w = xasprintf("%s.all[%zu]", where, i);
+
+			if (json_is_object(json_array_get(j, i)))
+				c->all[i] = compile_cond(sc,
+				    json_array_get(j, i), w, cause);
+			else
+				fmn_set_cause(cause, "%s: must be a condition "
+				    "object", w);
+			free(w);
+			if (c->all[i] == NULL)
+				return NULL;
+		}
+	}
 	j = json_object_get(obj, "if");
+	if (j == NULL && c->nall > 0)
+		goto rest;
 	if (!json_is_string(j)) {
 		fmn_set_cause(cause, "%s.if: must be an expression string",
 		    where);
@@ -639,6 +666,7 @@ compile_cond(const struct fmn_scope *sc, json_t *obj, const char *where,
 	if ((c->expr = fmn_expr_compile(sc, json_string_value(j),
 	    &err)) == NULL)
 		goto bad;
+rest:
 	c->kind = C_TRUTHY;
 	json_object_foreach(obj, key, v) {
 		if (strcmp(key, "eq") == 0 || strcmp(key, "ne") == 0) {
@@ -698,7 +726,8 @@ compile_cond(const struct fmn_scope *sc, json_t *obj, const char *where,
 				return NULL;
 			}
 			c->negate = json_is_true(v);
-		} else if (strcmp(key, "if") != 0 && strcmp(key, "then") != 0) {
+		} else if (strcmp(key, "if") != 0 && strcmp(key, "then") != 0 &&
+		    strcmp(key, "all") != 0) {
 			fmn_set_cause(cause, "%s: unknown key \"%s\"", where,
 			    key);
 			return NULL;
@@ -756,7 +785,8 @@ fmn_cases_compile(const struct fmn_scope *sc, json_t *spec, const char *where,
 			}
 		} else if (json_is_object(e)) {
 			then = json_object_get(e, "then");
-			if (json_object_get(e, "if") != NULL &&
+			if ((json_object_get(e, "if") != NULL ||
+			    json_object_get(e, "all") != NULL) &&
 			    (k->cond = compile_cond(sc, e, w, cause)) == NULL)
 				rc = -1;
 			else if (then == NULL) {
@@ -1197,6 +1227,9 @@ apply(const struct xform *x, struct fmn_eval *ev, struct vals *vs)
 		case X_CAPITALIZE: {
 			char *c = xstrndup(s, len);
 
+			/* As Python does: the rest is lower-cased. */
+			for (k = 1; k < len; k++)
+				c[k] = (char)tolower((unsigned char)c[k]);
 			if (len > 0)
 				c[0] = (char)toupper((unsigned char)c[0]);
 			vals_push(&out, jstr(c, len));
@@ -1451,6 +1484,11 @@ cond_holds(const struct cond *c, struct fmn_eval *ev)
 	size_t i, k, len;
 	int r = 0;
 
+	for (i = 0; i < c->nall; i++)
+		if (!cond_holds(c->all[i], ev))
+			return 0;
+	if (c->expr == NULL)
+		return 1;
 	eval_expr(c->expr, ev, &vs, 0);
 	for (i = 0; i < vs.n && !r; i++) {
 		const char *s;
