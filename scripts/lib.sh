@@ -1,0 +1,41 @@
+# Shared by scripts/demo and scripts/check: install what is missing from
+# Debian's archive, and build. Source it; do not run it.
+
+FMN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Everything the build, the demo and the test suite use.
+FMN_PACKAGES=(
+	build-essential cmake pkg-config
+	libzmq3-dev libsqlite3-dev libcurl4-openssl-dev libircclient-dev
+	libpcre2-dev libjansson-dev libinih-dev
+	python3 python3-zmq python3-aiosmtpd ngircd sqlite3
+)
+
+fmn_install_packages() {
+	local missing=() p
+	for p in "${FMN_PACKAGES[@]}" "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q "install ok installed" || missing+=("$p")
+	done
+	if [ ${#missing[@]} -eq 0 ]; then
+		return 0
+	fi
+	echo "installing: ${missing[*]}"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "error: these packages are missing and installing them needs root: ${missing[*]}" >&2
+		return 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	# ngircd's package starts a system instance where it can; tests run
+	# their own on private ports.
+}
+
+# fmn_build DIR [CMAKE ARGS...]
+fmn_build() {
+	local dir=$1
+	shift
+	cmake -S "$FMN_ROOT" -B "$dir" "$@" >/dev/null
+	cmake --build "$dir" -j"$(nproc)"
+}
