@@ -43,6 +43,9 @@ static const struct key keys[] = {
 	{ "irc", "nickserv_password", K_STR, F(irc_nickserv), 0, 0, 0 },
 	{ "irc", "line_interval", K_DOUBLE, F(irc_line_interval), 0, 0, 60 },
 	{ "irc", "burst", K_INT, F(irc_burst), 0, 1, 1000 },
+	{ "irc", "digest_lines", K_INT, F(irc_digest_lines), 0, 1, 1000 },
+	{ "irc", "max_age", K_INT, F(irc_max_age), 0, 0, 365 * 86400 },
+	{ "irc", "reconnect_max", K_INT, F(irc_reconnect_max), 0, 1, 86400 },
 	{ "delivery", "retry_initial", K_INT, F(retry_initial), 0, 0, 86400 },
 	{ "delivery", "retry_max", K_INT, F(retry_max), 0, 1, 86400 },
 	{ "delivery", "max_attempts", K_INT, F(max_attempts), 0, 0, INT_MAX },
@@ -68,6 +71,9 @@ fmn_config_init(struct fmn_config *c)
 	c->irc_nick = xstrdup("fmn");
 	c->irc_line_interval = 0.6;
 	c->irc_burst = 4;
+	c->irc_digest_lines = 10;
+	c->irc_max_age = 86400;
+	c->irc_reconnect_max = 300;
 	c->retry_initial = 1;
 	c->retry_max = 60;
 	c->max_attempts = 0;

@@ -40,6 +40,9 @@ struct fmn_config {
 	char	*irc_nickserv;		/* nickserv_password = */
 	double	 irc_line_interval;	/* line_interval = 0.6 seconds */
 	int	 irc_burst;		/* burst = 4 lines */
+	int	 irc_digest_lines;	/* digest_lines = 10 entries shown in a digest */
+	int	 irc_max_age;		/* max_age = 86400 seconds a notification waits for an offline nick (0 = forever) */
+	int	 irc_reconnect_max;	/* reconnect_max = 300 seconds (reconnection backoff cap) */
 
 	/* [delivery] */
 	int	 retry_initial;		/* retry_initial = 1 second */
