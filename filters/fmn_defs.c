@@ -250,9 +250,21 @@ compile_lets(struct fmn_scope *sc, json_t *lets, const char *where,
 			    "and _", where, name);
 			return -1;
 		}
+		if (json_is_array(v)) {
+			char *w = xasprintf("%s.%s", where, name);
+			struct fmn_cases *cs = fmn_cases_compile(sc, v, w,
+			    cause);
+
+			free(w);
+			if (cs == NULL)
+				return -1;
+			fmn_strmap_put(sc->lets, name,
+			    fmn_expr_from_cases(sc, cs));
+			continue;
+		}
 		if (!json_is_string(v)) {
 			fmn_set_cause(cause, "%s.%s: must be an expression "
-			    "string", where, name);
+			    "string or an array of cases", where, name);
 			return -1;
 		}
 		if ((e = fmn_expr_compile(sc, json_string_value(v),

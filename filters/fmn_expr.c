@@ -157,7 +157,7 @@ enum xop {
 	X_NVR, X_NV, X_PREFIX, X_SUFFIX, X_TRUNC, X_ALIAS, X_EMAIL,
 	X_SPLIT, X_RE, X_REALL, X_SUB, X_MENTIONS, X_JOIN, X_AND, X_COUNT,
 	X_FIRST, X_LAST, X_UNIQ, X_SORT, X_KEYS, X_MAP, X_DROP, X_DEFAULT,
-	X_PLURAL, X_JSON, X_NOT,
+	X_PLURAL, X_JSON, X_NOT, X_STRING,
 };
 
 static const struct {
@@ -197,6 +197,7 @@ static const struct {
 	{ "plural", X_PLURAL, 0, 2 },
 	{ "json", X_JSON, 0, 0 },
 	{ "not", X_NOT, 0, 0 },
+	{ "string", X_STRING, 0, 0 },
 };
 
 struct xform {
@@ -221,8 +222,9 @@ struct term {
 };
 
 struct fmn_expr {
-	struct term	*alts;	/* first alternative with a value wins */
-	size_t		 n;
+	struct term		*alts;	/* first alternative with a value wins */
+	size_t			 n;
+	struct fmn_cases	*cases;	/* instead: a let given as cases */
 };
 
 struct tpart {
@@ -565,6 +567,15 @@ fmn_expr_compile(const struct fmn_scope *sc, const char *src, char **cause)
 		    ps.p);
 		return NULL;
 	}
+	return e;
+}
+
+struct fmn_expr *
+fmn_expr_from_cases(const struct fmn_scope *sc, struct fmn_cases *cs)
+{
+	struct fmn_expr *e = pool_zalloc(sc->pool, sizeof(*e));
+
+	e->cases = cs;
 	return e;
 }
 
@@ -1201,6 +1212,11 @@ apply(const struct xform *x, struct fmn_eval *ev, struct vals *vs)
 					vals_push(&out, jstr(key, strlen(key)));
 			continue;
 		}
+		if (x->op == X_STRING) {
+			if (json_is_string(j))
+				vals_push(&out, json_incref(j));
+			continue;
+		}
 		if (x->op == X_JSON) {
 			char *d = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 
@@ -1445,6 +1461,14 @@ eval_expr(const struct fmn_expr *e, struct fmn_eval *ev, struct vals *out,
 	/* Lets only refer to earlier lets, but stay safe anyway. */
 	if (depth > 32)
 		return;
+	if (e->cases != NULL) {
+		char *s = fmn_cases_eval(e->cases, ev);
+
+		if (s != NULL)
+			vals_push(out, jstr(s, strlen(s)));
+		free(s);
+		return;
+	}
 	for (i = 0; i < e->n; i++) {
 		eval_term(&e->alts[i], ev, out, depth);
 		if (out->n > 0)

@@ -38,6 +38,9 @@ struct fmn_scope {
 /* Compile; NULL with *cause set on a syntax error. */
 struct fmn_expr *fmn_expr_compile(const struct fmn_scope *sc, const char *src,
     char **cause);
+/* A named value given as cases (a let that is an array). */
+struct fmn_expr *fmn_expr_from_cases(const struct fmn_scope *sc,
+    struct fmn_cases *cs);
 struct fmn_tmpl *fmn_tmpl_compile(const struct fmn_scope *sc, const char *src,
     char **cause);
 /* A text fact: a template string or an array of cases (see the docs). */
