@@ -37,6 +37,8 @@ static const struct key keys[] = {
 	{ "email", "password", K_STR, F(smtp_password), 0, 0, 0 },
 	{ "email", "starttls", K_STR, F(starttls), 0, 0, 0 },
 	{ "email", "timeout", K_INT, F(smtp_timeout), 0, 1, 3600 },
+	{ "email", "ca_file", K_STR, F(smtp_ca_file), 0, 0, 0 },
+	{ "email", "connections", K_INT, F(smtp_connections), 0, 1, 64 },
 	{ "irc", "server", K_STR, F(irc_server), 0, 0, 0 },
 	{ "irc", "nick", K_STR, F(irc_nick), 0, 0, 0 },
 	{ "irc", "password", K_STR, F(irc_password), 0, 0, 0 },
@@ -68,6 +70,7 @@ fmn_config_init(struct fmn_config *c)
 	c->mail_from = xstrdup("fmn@localhost");
 	c->starttls = xstrdup("try");
 	c->smtp_timeout = 30;
+	c->smtp_connections = 4;
 	c->irc_nick = xstrdup("fmn");
 	c->irc_line_interval = 0.6;
 	c->irc_burst = 4;

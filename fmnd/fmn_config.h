@@ -32,6 +32,8 @@ struct fmn_config {
 	char	*smtp_password;		/* password = */
 	char	*starttls;		/* starttls = no | try | required */
 	int	 smtp_timeout;		/* timeout = 30 seconds */
+	char	*smtp_ca_file;		/* ca_file = (CA certificates for TLS; default: the system's) */
+	int	 smtp_connections;	/* connections = 4 (mails in flight at once) */
 
 	/* [irc] */
 	char	*irc_server;		/* server = HOST:PORT (empty: no IRC) */
