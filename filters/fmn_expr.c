@@ -157,7 +157,7 @@ enum xop {
 	X_NVR, X_NV, X_PREFIX, X_SUFFIX, X_TRUNC, X_ALIAS, X_EMAIL,
 	X_SPLIT, X_RE, X_REALL, X_SUB, X_MENTIONS, X_JOIN, X_AND, X_COUNT,
 	X_FIRST, X_LAST, X_UNIQ, X_SORT, X_KEYS, X_MAP, X_DROP, X_DEFAULT,
-	X_PLURAL, X_JSON, X_NOT, X_STRING,
+	X_PLURAL, X_JSON, X_NOT, X_STRING, X_SERIES,
 };
 
 static const struct {
@@ -198,6 +198,7 @@ static const struct {
 	{ "json", X_JSON, 0, 0 },
 	{ "not", X_NOT, 0, 0 },
 	{ "string", X_STRING, 0, 0 },
+	{ "series", X_SERIES, 0, 1 },
 };
 
 struct xform {
@@ -1184,6 +1185,34 @@ apply(const struct xform *x, struct fmn_eval *ev, struct vals *vs)
 		vals_push(&out, jstr(b.data ? b.data : "", b.len));
 		fmn_buf_free(&b);
 		goto done;
+	case X_SERIES: {
+		/* Unique, sorted, "a, b and 3 others" past N items. */
+		long lim = x->nargs ? strtol(x->args[0], NULL, 10) : 3;
+		struct vals u = { NULL, 0, 0 };
+
+		if (lim < 2)
+			lim = 2;
+		qsort(vs->v, vs->n, sizeof(*vs->v), cmp_text);
+		for (i = 0; i < vs->n; i++)
+			if (u.n == 0 || cmp_text(&vs->v[i], &u.v[u.n - 1]) != 0)
+				vals_push(&u, json_incref(vs->v[i]));
+		fmn_buf_init(&b);
+		if (u.n == 0)
+			fmn_buf_adds(&b, "(nothing)");
+		else if (u.n > (size_t)lim) {
+			size_t more = u.n - (size_t)lim + 1;
+
+			while (u.n > (size_t)lim - 1)
+				json_decref(u.v[--u.n]);
+			text_join(&u, ", ", NULL, &b);
+			fmn_buf_printf(&b, " and %zu others", more);
+		} else
+			text_join(&u, ", ", " and ", &b);
+		vals_free(&u);
+		vals_push(&out, jstr(b.data, b.len));
+		fmn_buf_free(&b);
+		goto done;
+	}
 	case X_PLURAL:
 		if (vs->n > 0) {
 			json_t *j = vs->v[0];
