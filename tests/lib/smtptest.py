@@ -1,0 +1,185 @@
+"""A real SMTP server for the tests: aiosmtpd on a free loopback port that
+records every envelope, can refuse chosen recipients with 550, and can be
+stopped and started again on the same port.
+
+In a Python test:
+
+    srv = smtptest.Server(reject=["bad@example.org"])
+    srv.start()
+    ...
+    mails = srv.wait_for(3, timeout=30)    # list of Mail
+    srv.stop()
+
+As a program (for the C tests), it serves until killed and writes each
+mail received to SPOOL/N.eml, with SPOOL/N.json holding the envelope:
+
+    python3 smtptest.py --port PORT --spool DIR [--reject ADDR]...
+"""
+
+import argparse
+import email
+import email.policy
+import json
+import os
+import signal
+import socket
+import threading
+import time
+
+from aiosmtpd.controller import Controller
+
+
+class Mail:
+    """One message as the server received it."""
+
+    def __init__(self, mail_from, rcpt_tos, data, peer):
+        self.mail_from = mail_from
+        self.rcpt_tos = list(rcpt_tos)
+        self.data = data            # bytes, as sent after DATA
+        self.peer = peer            # (host, port) of the client
+
+    def message(self):
+        """The mail parsed by Python's standard parser."""
+        return email.message_from_bytes(self.data, policy=email.policy.default)
+
+    def __repr__(self):
+        return "Mail(%r -> %r, %d bytes)" % (self.mail_from, self.rcpt_tos,
+                                            len(self.data))
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class _Handler:
+    def __init__(self, server):
+        self.server = server
+
+    async def handle_RCPT(self, server, session, envelope, address,
+                          rcpt_options):
+        if address.lower() in self.server.reject:
+            with self.server.cond:
+                self.server.rejected.append(address)
+                self.server.cond.notify_all()
+            return "550 5.1.1 <%s>: Recipient address rejected: " \
+                   "User unknown" % address
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        data = envelope.original_content or envelope.content
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogateescape")
+        mail = Mail(envelope.mail_from, envelope.rcpt_tos, data,
+                    tuple(session.peer[:2]) if session.peer else None)
+        self.server._record(mail)
+        return "250 2.0.0 Ok: queued"
+
+
+class Server:
+    """aiosmtpd on 127.0.0.1:port; port is chosen when not given."""
+
+    def __init__(self, port=None, reject=(), spool=None):
+        self.port = port or _free_port()
+        self.reject = set(a.lower() for a in reject)
+        self.spool = spool
+        self.mails = []
+        self.rejected = []
+        self.cond = threading.Condition()
+        self._controller = None
+
+    @property
+    def url(self):
+        return "smtp://127.0.0.1:%d" % self.port
+
+    def start(self):
+        """Listen (again); returns once the server answers."""
+        assert self._controller is None
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1",
+                                      port=self.port, ready_timeout=10,
+                                      data_size_limit=64 * 1024 * 1024)
+        self._controller.start()
+        return self
+
+    def stop(self):
+        """Stop listening and drop open connections."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def _record(self, mail):
+        with self.cond:
+            n = len(self.mails)
+            self.mails.append(mail)
+            if self.spool is not None:
+                base = os.path.join(self.spool, "%d" % n)
+                with open(base + ".tmp", "wb") as f:
+                    f.write(mail.data)
+                with open(base + ".json", "w") as f:
+                    json.dump({"mail_from": mail.mail_from,
+                               "rcpt_tos": mail.rcpt_tos,
+                               "peer": list(mail.peer or [])}, f)
+                os.rename(base + ".tmp", base + ".eml")
+            self.cond.notify_all()
+
+    def wait_for(self, n, timeout=30, what=None):
+        """Wait until n mails (matching what(mail), if given) arrived;
+        returns them. Raises AssertionError on timeout."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                got = [m for m in self.mails if what is None or what(m)]
+                if len(got) >= n:
+                    return got
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        "expected %d mails within %ss, got %d: %r" %
+                        (n, timeout, len(got), got))
+                self.cond.wait(left)
+
+    def wait_rejected(self, n, timeout=30):
+        """Wait until n recipients were refused; returns them."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while len(self.rejected) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("expected %d refused recipients, "
+                                         "got %r" % (n, self.rejected))
+                self.cond.wait(left)
+            return list(self.rejected)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _serve():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--spool", required=True)
+    ap.add_argument("--reject", action="append", default=[])
+    args = ap.parse_args()
+    srv = Server(port=args.port, reject=args.reject, spool=args.spool)
+    srv.start()
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: done.set())
+    signal.signal(signal.SIGINT, lambda *a: done.set())
+    while not done.wait(3600):
+        pass
+    srv.stop()
+
+
+if __name__ == "__main__":
+    _serve()
