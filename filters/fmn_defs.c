@@ -164,6 +164,17 @@ fmn_defs_new_builtin(char **cause)
 	return d;
 }
 
+struct fmn_defs *
+fmn_defs_new(const char *extra_path, char **cause)
+{
+	struct fmn_defs *d = fmn_defs_new_builtin(cause);
+
+	if (d != NULL && extra_path != NULL &&
+	    fmn_defs_load_file(d, extra_path, cause) == -1)
+		fmn_defs_destroy(&d);
+	return d;
+}
+
 void
 fmn_defs_destroy(struct fmn_defs **dp)
 {

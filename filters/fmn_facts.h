@@ -23,6 +23,11 @@ int fmn_aliases_load(struct fmn_aliases *a, sqlite3 *db, char **cause);
 
 /* The definitions shipped with fmn (compiled into the binary). */
 struct fmn_defs *fmn_defs_new_builtin(char **cause);
+/*
+ * The shipped definitions plus, when extra_path is not NULL, a
+ * deployment's file (the daemon's and fmnctl's usual set).
+ */
+struct fmn_defs *fmn_defs_new(const char *extra_path, char **cause);
 /* Add a deployment's file; its definitions take precedence. */
 int fmn_defs_load_file(struct fmn_defs *d, const char *path, char **cause);
 void fmn_defs_destroy(struct fmn_defs **dp);
