@@ -168,3 +168,232 @@ TEST(corpus_rates)
 	fmn_aliases_destroy(&a);
 	free(cause);
 }
+
+static struct fmn_msg *
+msg(const char *json)
+{
+	char *cause = NULL;
+	struct fmn_msg *m = fmn_msg_parse(NULL, json, strlen(json), &cause);
+
+	if (m == NULL)
+		fprintf(stderr, "bad test envelope: %s\n", cause);
+	free(cause);
+	return m;
+}
+
+/* Definitions from text: the shipped ones left out. */
+static struct fmn_defs *
+defs_from(const char *text, char **cause)
+{
+	char path[] = "/tmp/fmn-defs-XXXXXX";
+	int fd = mkstemp(path);
+	struct fmn_defs *d;
+
+	if (fd == -1 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		return NULL;
+	close(fd);
+	d = fmn_defs_new_builtin(cause);
+	if (d != NULL && fmn_defs_load_file(d, path, cause) == -1)
+		fmn_defs_destroy(&d);
+	unlink(path);
+	return d;
+}
+
+TEST(unknown_topic_gives_generic_subtitle)
+{
+	char *cause = NULL;
+	struct fmn_defs *d = fmn_defs_new_builtin(&cause);
+	struct fmn_msg *m = msg("{\"topic\": \"com.example.prod.widget.made\","
+	    " \"msg\": {\"agent\": \"alice\"}}");
+
+	CHECK(d != NULL && m != NULL);
+	CHECK_INT(fmn_facts_derive(d, NULL, m), 0);
+	CHECK_INT(m->facts.usernames.n, 0);
+	CHECK_INT(m->facts.packages.n, 0);
+	CHECK(m->facts.link == NULL);
+	CHECK_STR(m->facts.subtitle, "widget.made");
+	fmn_msg_destroy(&m);
+	m = msg("{\"topic\": \"x\", \"msg\": 1}");
+	fmn_facts_derive(d, NULL, m);
+	CHECK_STR(m->facts.subtitle, "x");
+	fmn_msg_destroy(&m);
+	fmn_defs_destroy(&d);
+}
+
+TEST(malformed_bodies_give_fewer_facts)
+{
+	static const char *bodies[] = {
+		"null", "[]", "\"text\"", "42", "{}",
+		"{\"update\": 3, \"agent\": [1]}",
+		"{\"update\": {\"builds\": {\"nvr\": 1}, \"title\": {}}}",
+		"{\"comment\": {\"text\": 5, \"author\": {\"name\": []}}}",
+		"{\"build_id\": \"x\", \"owner\": null, \"new\": \"9\"}",
+	};
+	static const char *topics[] = {
+		"org.fedoraproject.prod.bodhi.update.comment",
+		"org.fedoraproject.prod.bodhi.update.request.testing",
+		"org.fedoraproject.prod.buildsys.build.state.change",
+		"io.pagure.prod.pagure.pull-request.comment.added",
+		"org.fedoraproject.prod.compose.rawhide.complete",
+		"org.fedoraproject.prod.bodhi.updates.fedora.sync",
+	};
+	char *cause = NULL;
+	struct fmn_defs *d = fmn_defs_new_builtin(&cause);
+	size_t i, k;
+
+	CHECK(d != NULL);
+	for (i = 0; i < FMN_NELEM(topics); i++) {
+		for (k = 0; k < FMN_NELEM(bodies); k++) {
+			char *json = xasprintf("{\"topic\": \"%s\", \"msg\": "
+			    "%s}", topics[i], bodies[k]);
+			struct fmn_msg *m = msg(json);
+
+			CHECK(m != NULL);
+			CHECK_INT(fmn_facts_derive(d, NULL, m), 0);
+			CHECK(m->facts.subtitle != NULL);
+			fmn_msg_destroy(&m);
+			free(json);
+		}
+	}
+	fmn_defs_destroy(&d);
+}
+
+TEST(aliases_map_usernames_and_agent)
+{
+	char *cause = NULL;
+	struct fmn_defs *d = defs_from("{\"category\": \"widget\", \"defs\": "
+	    "[{\"topic\": \"*\", \"usernames\": [\"/msg/who\", "
+	    "\"/msg/mail|email\", \"/msg/text|mentions\"], "
+	    "\"agent\": \"{/msg/who}\"}]}", &cause);
+	struct fmn_aliases *a = fmn_aliases_new();
+	struct fmn_msg *m;
+
+	CHECK(d != NULL);
+	fmn_aliases_add(a, "threebean", "ralph");
+	fmn_aliases_add(a, "rbean@redhat.com", "ralph");
+	CHECK_STR(fmn_aliases_lookup(a, "RBean@RedHat.com"), "ralph");
+	CHECK(fmn_aliases_lookup(a, "nobody") == NULL);
+	m = msg("{\"topic\": \"a.b.c.widget.x\", \"msg\": {\"who\": "
+	    "\"threebean\", \"mail\": \"kevin@fedoraproject.org\", \"text\": "
+	    "\"thanks @threebean and @pingou, mail me@x.org.\"}}");
+	fmn_facts_derive(d, a, m);
+	CHECK_INT(m->facts.usernames.n, 3);
+	if (m->facts.usernames.n == 3) {
+		CHECK_STR(m->facts.usernames.v[0], "kevin");
+		CHECK_STR(m->facts.usernames.v[1], "pingou");
+		CHECK_STR(m->facts.usernames.v[2], "ralph");
+	}
+	CHECK_STR(m->facts.agent, "ralph");
+	fmn_msg_destroy(&m);
+	fmn_aliases_destroy(&a);
+	fmn_defs_destroy(&d);
+	free(cause);
+}
+
+TEST(transforms_and_cases)
+{
+	char *cause = NULL;
+	struct fmn_defs *d = defs_from(
+	    "{\"category\": \"widget\",\n"
+	    " \"tables\": {\"state\": {\"0\": \"started\", \"1\": \"done\","
+	    " \"*\": \"did something\"}},\n"
+	    " \"let\": {\"who\": \"/msg/owner || /msg/user || 'nobody'\"},\n"
+	    " \"defs\": [{\"topic\": \"*.widget.*\",\n"
+	    "   \"packages\": [\"/msg/builds/*/nvr|nvr\", \"/msg/list|split:','\"],\n"
+	    "   \"link\": \"https://x/{/msg/name|lower}/{/msg/title|re:'#(\\\\d+)'}\",\n"
+	    "   \"subtitle\": [{\"if\": \"/msg/state\", \"eq\": [0, 1],"
+	    " \"then\": \"{$who} {/msg/state|map:state} {/msg/builds/*/nvr|series}\"},"
+	    " \"{$who}: {/msg/title|trunc:5} ({/msg/builds/*|count})\"]}]}",
+	    &cause);
+	struct fmn_msg *m;
+
+	if (d == NULL)
+		fprintf(stderr, "%s\n", cause);
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	m = msg("{\"topic\": \"a.b.c.widget.x\", \"msg\": {\"owner\": \"kevin\","
+	    " \"state\": 1, \"name\": \"ABC\", \"title\": \"fix #42 now\","
+	    " \"list\": \"p,q\", \"builds\": [{\"nvr\": \"foo-bar-1.0-1.fc40\"},"
+	    " {\"nvr\": \"baz-2-3\"}, {\"nvr\": 7}]}}");
+	fmn_facts_derive(d, NULL, m);
+	CHECK_INT(m->facts.packages.n, 5);
+	CHECK(fmn_strset_has(&m->facts.packages, "foo-bar"));
+	CHECK(fmn_strset_has(&m->facts.packages, "baz"));
+	CHECK(fmn_strset_has(&m->facts.packages, "q"));
+	CHECK_STR(m->facts.link, "https://x/abc/42");
+	CHECK_STR(m->facts.subtitle, "kevin done 7, baz-2-3 and foo-bar-1.0-1.fc40");
+	fmn_msg_destroy(&m);
+	m = msg("{\"topic\": \"a.b.c.widget.x\", \"msg\": {\"state\": 5, "
+	    "\"title\": \"a long title\", \"builds\": [1, 2]}}");
+	fmn_facts_derive(d, NULL, m);
+	CHECK_STR(m->facts.subtitle, "nobody: a lon... (2)");
+	/* A template whose value is missing fails: no link. */
+	CHECK(m->facts.link == NULL);
+	fmn_msg_destroy(&m);
+	fmn_defs_destroy(&d);
+	free(cause);
+}
+
+static void
+refused_with(const char *text, const char *what)
+{
+	char *cause = NULL;
+	struct fmn_defs *d = defs_from(text, &cause);
+
+	CHECK(d == NULL);
+	CHECK(cause != NULL && strstr(cause, what) != NULL);
+	CHECK(cause != NULL && strstr(cause, "/tmp/fmn-defs-") != NULL);
+	if (cause != NULL && strstr(cause, what) == NULL)
+		fprintf(stderr, "  cause: %s\n  wanted: %s\n", cause, what);
+	fmn_defs_destroy(&d);
+	free(cause);
+}
+
+TEST(bad_definitions_refused_with_place_and_reason)
+{
+	refused_with("{\"defs\": [\n{\"topic\": \"x\",}\n]}", ":2:");
+	refused_with("{\"defs\": [{\"topic\": \"x\", \"subtitle\": "
+	    "\"{/msg/a|frob}\"}]}", "defs[0].subtitle: unknown transform");
+	refused_with("{\"defs\": [{\"topic\": \"x\"}, {\"topic\": \"y\", "
+	    "\"usernames\": [\"/a\", \"/b|re:'(('\"]}]}",
+	    "defs[1].usernames[1]");
+	refused_with("{\"defs\": [{\"subtitle\": \"x\"}]}", "defs[0].topic");
+	refused_with("{\"defs\": [{\"topic\": \"x\", \"link\": \"{$nope}\"}]}",
+	    "no let named");
+	refused_with("{\"defs\": [{\"topic\": \"x\", \"colour\": 1}]}",
+	    "unknown key \"colour\"");
+	refused_with("{\"defs\": [{\"topic\": \"x\", \"link\": [{\"if\": "
+	    "\"/a\"}]}]}", "defs[0].link[0]");
+	refused_with("{\"defs\": [{\"topic\": \"x\", \"link\": \"{/a|map:t}\"}]}",
+	    "no table named");
+	refused_with("[]", "JSON object");
+}
+
+TEST(deployment_file_overrides_shipped)
+{
+	char *cause = NULL;
+	struct fmn_defs *d = defs_from("{\"category\": \"bodhi\", \"defs\": "
+	    "[{\"topic\": \"*.bodhi.update.comment\", \"usernames\": "
+	    "[\"'everyone'\"], \"subtitle\": \"overridden\"}]}", &cause);
+	struct fmn_msg *m;
+
+	CHECK(d != NULL);
+	m = msg("{\"topic\": \"org.fedoraproject.prod.bodhi.update.comment\","
+	    " \"msg\": {\"comment\": {\"author\": \"ralph\", \"karma\": 0, "
+	    "\"text\": \"hi\", \"update_title\": \"a-1-1\"}}}");
+	fmn_facts_derive(d, NULL, m);
+	CHECK_STR(m->facts.subtitle, "overridden");
+	CHECK_INT(m->facts.usernames.n, 1);
+	CHECK(fmn_strset_has(&m->facts.usernames, "everyone"));
+	fmn_msg_destroy(&m);
+	/* Other bodhi topics keep the shipped definitions. */
+	m = msg("{\"topic\": \"org.fedoraproject.prod.bodhi.update.eject\","
+	    " \"msg\": {\"update\": {\"title\": \"fedmsg-1-1\", \"submitter\": "
+	    "\"ralph\"}, \"repo\": \"r\", \"reason\": \"x\"}}");
+	fmn_facts_derive(d, NULL, m);
+	CHECK(fmn_strset_has(&m->facts.packages, "fedmsg"));
+	fmn_msg_destroy(&m);
+	fmn_defs_destroy(&d);
+	free(cause);
+}

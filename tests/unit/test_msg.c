@@ -1,0 +1,127 @@
+/*
+ * The message model: what an envelope must be to be accepted, the
+ * category, and the sorted string sets facts are kept in.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fmn_msg.h"
+#include "fmn_util.h"
+#include "fmn_test.h"
+
+static struct fmn_msg *
+parse(const char *frame, const char *s, char **cause)
+{
+	return fmn_msg_parse(frame, s, strlen(s), cause);
+}
+
+static void
+refused(const char *frame, const char *s, const char *why)
+{
+	char *cause = NULL;
+	struct fmn_msg *m = parse(frame, s, &cause);
+
+	CHECK(m == NULL);
+	CHECK(cause != NULL && strstr(cause, why) != NULL);
+	if (cause != NULL && strstr(cause, why) == NULL)
+		fprintf(stderr, "  cause: %s (wanted %s)\n", cause, why);
+	fmn_msg_destroy(&m);
+	free(cause);
+}
+
+TEST(refuses_bad_json)
+{
+	refused(NULL, "{\"topic\": ", "invalid JSON");
+	refused(NULL, "", "invalid JSON");
+	refused(NULL, "[1, 2]", "not a JSON object");
+	refused(NULL, "\"x\"", "invalid JSON");
+}
+
+TEST(refuses_missing_or_empty_topic)
+{
+	refused(NULL, "{\"msg\": {}}", "topic");
+	refused(NULL, "{\"topic\": \"\", \"msg\": {}}", "topic");
+	refused(NULL, "{\"topic\": 3, \"msg\": {}}", "topic");
+}
+
+TEST(refuses_missing_msg)
+{
+	refused(NULL, "{\"topic\": \"a.b.c.d\"}", "msg");
+}
+
+TEST(refuses_frame_topic_mismatch)
+{
+	char *cause = NULL;
+	struct fmn_msg *m;
+
+	refused("a.b.c.x", "{\"topic\": \"a.b.c.d\", \"msg\": 1}", "frame topic");
+	m = parse("a.b.c.d", "{\"topic\": \"a.b.c.d\", \"msg\": 1}", &cause);
+	CHECK(m != NULL);
+	fmn_msg_destroy(&m);
+	CHECK(m == NULL);
+}
+
+TEST(refuses_bad_field_types)
+{
+	refused(NULL, "{\"topic\": \"a\", \"msg\": 1, \"timestamp\": \"1\"}",
+	    "timestamp");
+	refused(NULL, "{\"topic\": \"a\", \"msg\": 1, \"msg_id\": 7}",
+	    "msg_id");
+}
+
+TEST(msg_id_absent_is_fine)
+{
+	char *cause = NULL;
+	struct fmn_msg *m = parse(NULL,
+	    "{\"topic\": \"org.fedoraproject.prod.bodhi.update.comment\", "
+	    "\"msg\": null, \"timestamp\": 12.5}", &cause);
+
+	CHECK(m != NULL);
+	if (m == NULL)
+		return;
+	CHECK(m->msg_id == NULL);
+	CHECK(m->timestamp == 12.5);
+	CHECK_STR(m->category, "bodhi");
+	CHECK(json_is_null(m->body));
+	CHECK_STR(fmn_msg_body_text(m), "null");
+	fmn_msg_destroy(&m);
+}
+
+TEST(msg_id_and_category)
+{
+	char *cause = NULL;
+	struct fmn_msg *m = parse(NULL,
+	    "{\"topic\": \"io.pagure.prod.pagure.git.receive\", \"msg\": "
+	    "{\"a\": [1, 2]}, \"msg_id\": \"2024-x\", \"timestamp\": 3}",
+	    &cause);
+
+	CHECK(m != NULL);
+	if (m == NULL)
+		return;
+	CHECK_STR(m->msg_id, "2024-x");
+	CHECK_STR(m->category, "pagure");
+	CHECK_STR(fmn_msg_body_text(m), "{\"a\":[1,2]}");
+	fmn_msg_destroy(&m);
+	m = parse(NULL, "{\"topic\": \"a.b.c\", \"msg\": 1}", &cause);
+	CHECK(m != NULL && strcmp(m->category, "") == 0);
+	fmn_msg_destroy(&m);
+}
+
+TEST(strset_sorts_and_dedupes)
+{
+	struct fmn_strset s = { NULL, 0, 0 };
+
+	fmn_strset_add(&s, "b");
+	fmn_strset_add(&s, "a");
+	fmn_strset_add(&s, "b");
+	fmn_strset_add(&s, NULL);
+	fmn_strset_add(&s, "c");
+	fmn_strset_finish(&s);
+	CHECK_INT(s.n, 3);
+	CHECK_STR(s.v[0], "a");
+	CHECK_STR(s.v[2], "c");
+	CHECK(fmn_strset_has(&s, "b"));
+	CHECK(!fmn_strset_has(&s, "d"));
+	fmn_strset_clear(&s);
+	CHECK_INT(s.n, 0);
+}
