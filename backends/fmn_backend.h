@@ -89,6 +89,9 @@ struct fmn_backend {
 	fmn_backend_done_cb		 done;
 	void				*done_arg;
 	void				*priv;	/* the backend's own state */
+	/* Set by the daemon before init(): */
+	const char			*context;	/* the context this instance serves */
+	const char			*target;	/* what follows "scheme:" in its URL (mbox, capture path), or NULL */
 };
 
 /* The registry: every backend fmn knows, by name. */

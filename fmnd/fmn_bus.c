@@ -1,0 +1,391 @@
+/*
+ * Reading fedmsg messages off ZeroMQ SUB sockets.
+ *
+ * A SUB socket drops silently when its queue is full, so the receive
+ * high-water mark is sized for a burst (receive_hwm) and, where the
+ * publishers number their messages (the envelope's "i", one counter per
+ * publishing process), gaps in that numbering are counted as
+ * messages_dropped. That count is advisory: "i" is not guaranteed
+ * contiguous (two processes with the same username and topic prefix
+ * share a key, a restarted publisher starts again at 1), so it is only
+ * tracked when the daemon subscribes to every topic, and a counter that
+ * goes backwards is taken as a restart, not a gap.
+ */
+#include "fmn_bus.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "fmn_hmap.h"
+#include "fmn_util.h"
+
+#define BUS_LOG_INTERVAL_MS	60000	/* invalid messages of one kind */
+#define BUS_GAP_MAX		1000000	/* bigger jumps are restarts */
+#define BUS_GAP_KEYS_MAX	100000	/* publishers tracked before a reset */
+
+enum bus_invalid {
+	BUS_INV_FRAMES,
+	BUS_INV_SIZE,
+	BUS_INV_UTF8,
+	BUS_INV_JSON,
+	BUS_INV_TOPIC,
+	BUS_INV_ENVELOPE,
+	BUS_INV_COUNT
+};
+
+static const struct {
+	const char		*name;
+	enum fmn_counter	 counter;
+} bus_invalid_kinds[BUS_INV_COUNT] = {
+	[BUS_INV_FRAMES] = { "frames", FMN_C_INVALID_FRAMES },
+	[BUS_INV_SIZE] = { "size", FMN_C_INVALID_SIZE },
+	[BUS_INV_UTF8] = { "utf8", FMN_C_INVALID_UTF8 },
+	[BUS_INV_JSON] = { "json", FMN_C_INVALID_JSON },
+	[BUS_INV_TOPIC] = { "topic", FMN_C_INVALID_TOPIC },
+	[BUS_INV_ENVELOPE] = { "envelope", FMN_C_INVALID_ENVELOPE },
+};
+
+struct bus_socket {
+	void		*sock;
+	char		*endpoint;
+};
+
+struct fmn_bus {
+	struct bus_socket	*socks;
+	size_t			 n;
+	long			 max_size;
+	int			 track_gaps;	/* subscribed to everything */
+	struct fmn_counters	*counters;
+	zmq_msg_t		 topic;		/* frames of the current message */
+	zmq_msg_t		 body;
+	zmq_msg_t		 extra;
+	int			 have_msgs;	/* body holds a message */
+	struct fmn_buf		 topicbuf;	/* NUL-terminated topic */
+	struct fmn_buf		 keybuf;	/* gap tracking key */
+	struct fmn_hmap		 gaps;		/* key -> last "i" */
+	struct {
+		int64_t		 last_ms;
+		unsigned long	 suppressed;
+	}			 logged[BUS_INV_COUNT];
+	char			*subs[FMN_CONFIG_MAX_LIST];
+	size_t			 n_subs;
+};
+
+static void
+bus_subscribe(struct fmn_bus *b, const struct fmn_config *cfg)
+{
+	size_t i, k;
+
+	for (k = 0; k < b->n; k++) {
+		if (b->socks[k].sock == NULL)
+			continue;
+		for (i = 0; i < b->n_subs; i++)
+			zmq_setsockopt(b->socks[k].sock, ZMQ_UNSUBSCRIBE,
+			    b->subs[i], strlen(b->subs[i]));
+		if (b->n_subs == 0)
+			zmq_setsockopt(b->socks[k].sock, ZMQ_UNSUBSCRIBE, "", 0);
+	}
+	for (i = 0; i < b->n_subs; i++)
+		free(b->subs[i]);
+	b->n_subs = 0;
+	for (i = 0; i < cfg->n_subscriptions; i++)
+		b->subs[b->n_subs++] = xstrdup(cfg->subscriptions[i]);
+	for (k = 0; k < b->n; k++) {
+		if (b->socks[k].sock == NULL)
+			continue;
+		for (i = 0; i < b->n_subs; i++)
+			zmq_setsockopt(b->socks[k].sock, ZMQ_SUBSCRIBE,
+			    b->subs[i], strlen(b->subs[i]));
+		if (b->n_subs == 0)
+			zmq_setsockopt(b->socks[k].sock, ZMQ_SUBSCRIBE, "", 0);
+	}
+	/* An empty prefix among others is still "everything". */
+	b->track_gaps = b->n_subs == 0;
+	for (i = 0; i < b->n_subs; i++)
+		if (*b->subs[i] == '\0')
+			b->track_gaps = 1;
+	fmn_hmap_clear(&b->gaps, NULL);
+}
+
+struct fmn_bus *
+fmn_bus_new(void *zctx, const struct fmn_config *cfg, char *const *endpoints,
+    size_t n, struct fmn_counters *counters, char **cause)
+{
+	struct fmn_bus *b;
+	size_t k;
+	int hwm = cfg->rcvhwm, linger = 0;
+	int64_t maxsize;
+
+	b = xcalloc(1, sizeof(*b));
+	b->socks = xcalloc(n ? n : 1, sizeof(*b->socks));
+	b->n = n;
+	b->max_size = cfg->max_message_size;
+	b->counters = counters;
+	fmn_buf_init(&b->topicbuf);
+	fmn_buf_init(&b->keybuf);
+	zmq_msg_init(&b->topic);
+	zmq_msg_init(&b->body);
+	zmq_msg_init(&b->extra);
+	b->have_msgs = 1;
+	/*
+	 * A hard limit well above the configured one: a frame beyond it
+	 * makes ZeroMQ drop the connection (and reconnect) instead of
+	 * allocating without bound. Between the two, messages are read
+	 * and counted as oversized.
+	 */
+	maxsize = (int64_t)cfg->max_message_size * 16;
+	for (k = 0; k < n; k++) {
+		void *s;
+
+		b->socks[k].endpoint = xstrdup(endpoints[k]);
+		if ((s = zmq_socket(zctx, ZMQ_SUB)) == NULL) {
+			fmn_set_cause(cause, "bus: socket: %s",
+			    zmq_strerror(errno));
+			goto fail;
+		}
+		b->socks[k].sock = s;
+		zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+		zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+		zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxsize, sizeof(maxsize));
+		if (zmq_connect(s, endpoints[k]) != 0) {
+			fmn_set_cause(cause, "bus: %s: %s", endpoints[k],
+			    zmq_strerror(errno));
+			goto fail;
+		}
+	}
+	bus_subscribe(b, cfg);
+	return b;
+fail:
+	fmn_bus_destroy(&b);
+	return NULL;
+}
+
+void
+fmn_bus_close(struct fmn_bus *b)
+{
+	size_t k;
+
+	for (k = 0; k < b->n; k++) {
+		if (b->socks[k].sock != NULL) {
+			zmq_close(b->socks[k].sock);
+			b->socks[k].sock = NULL;
+		}
+	}
+}
+
+void
+fmn_bus_destroy(struct fmn_bus **bp)
+{
+	struct fmn_bus *b = *bp;
+	size_t k;
+
+	if (b == NULL)
+		return;
+	fmn_bus_close(b);
+	for (k = 0; k < b->n; k++)
+		free(b->socks[k].endpoint);
+	for (k = 0; k < b->n_subs; k++)
+		free(b->subs[k]);
+	free(b->socks);
+	zmq_msg_close(&b->topic);
+	zmq_msg_close(&b->body);
+	zmq_msg_close(&b->extra);
+	fmn_buf_free(&b->topicbuf);
+	fmn_buf_free(&b->keybuf);
+	fmn_hmap_clear(&b->gaps, NULL);
+	free(b);
+	*bp = NULL;
+}
+
+size_t
+fmn_bus_count(const struct fmn_bus *b)
+{
+	return b->n;
+}
+
+int
+fmn_bus_pollitems(struct fmn_bus *b, zmq_pollitem_t *items, int max)
+{
+	size_t k;
+	int n = 0;
+
+	for (k = 0; k < b->n && n < max; k++) {
+		if (b->socks[k].sock == NULL)
+			continue;
+		memset(&items[n], 0, sizeof(items[n]));
+		items[n].socket = b->socks[k].sock;
+		items[n].events = ZMQ_POLLIN;
+		n++;
+	}
+	return n;
+}
+
+void
+fmn_bus_resubscribe(struct fmn_bus *b, const struct fmn_config *cfg)
+{
+	b->max_size = cfg->max_message_size;
+	bus_subscribe(b, cfg);
+}
+
+/* Count an invalid message; log the first of a kind, then once a minute. */
+static enum fmn_bus_status
+bus_invalid(struct fmn_bus *b, size_t k, enum bus_invalid kind,
+    const char *fmt, ...) FMN_PRINTF(4, 5);
+
+static enum fmn_bus_status
+bus_invalid(struct fmn_bus *b, size_t k, enum bus_invalid kind,
+    const char *fmt, ...)
+{
+	int64_t now = fmn_monotonic_ms();
+	va_list ap;
+	char *why;
+
+	fmn_counters_add(b->counters, FMN_C_MESSAGES_INVALID, 1);
+	fmn_counters_add(b->counters, bus_invalid_kinds[kind].counter, 1);
+	if (b->logged[kind].last_ms != 0 &&
+	    now - b->logged[kind].last_ms < BUS_LOG_INTERVAL_MS) {
+		b->logged[kind].suppressed++;
+		return FMN_BUS_INVALID;
+	}
+	va_start(ap, fmt);
+	why = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (b->logged[kind].last_ms == 0)
+		log_warn("bus: %s: invalid message (%s): %s; more of this "
+		    "kind are counted and logged at most once a minute",
+		    b->socks[k].endpoint, bus_invalid_kinds[kind].name, why);
+	else
+		log_warn("bus: %s: %lu more invalid messages (%s) in the last "
+		    "minute; this one: %s", b->socks[k].endpoint,
+		    b->logged[kind].suppressed + 1,
+		    bus_invalid_kinds[kind].name, why);
+	free(why);
+	b->logged[kind].last_ms = now;
+	b->logged[kind].suppressed = 0;
+	return FMN_BUS_INVALID;
+}
+
+/* Count gaps in a publisher's "i" (see the top of this file). */
+static void
+bus_track_gap(struct fmn_bus *b, size_t k, const struct fmn_msg *m)
+{
+	json_t *ji = json_object_get(m->env, "i");
+	json_t *ju = json_object_get(m->env, "username");
+	const char *p = m->topic;
+	json_int_t i;
+	uintptr_t last;
+	void **slot;
+	int dots = 0;
+
+	if (!json_is_integer(ji) || (i = json_integer_value(ji)) <= 0)
+		return;
+	/* Key: socket, username, topic up to the category (4 tokens). */
+	fmn_buf_reset(&b->keybuf);
+	fmn_buf_printf(&b->keybuf, "%zu\x1f%s\x1f", k,
+	    json_is_string(ju) ? json_string_value(ju) : "");
+	while (*p != '\0' && !(*p == '.' && ++dots == 4))
+		p++;
+	fmn_buf_add(&b->keybuf, m->topic, (size_t)(p - m->topic));
+	if (b->gaps.n >= BUS_GAP_KEYS_MAX)
+		fmn_hmap_clear(&b->gaps, NULL);
+	slot = fmn_hmap_put(&b->gaps, b->keybuf.data);
+	last = (uintptr_t)*slot;
+	if (last != 0 && (uintptr_t)i > last + 1 &&
+	    (uintptr_t)i - last - 1 < BUS_GAP_MAX) {
+		fmn_counters_add(b->counters, FMN_C_MESSAGES_DROPPED,
+		    (long long)((uintptr_t)i - last - 1));
+		log_debug("bus: %s: gap in %s: %lu message(s) missed",
+		    b->socks[k].endpoint, b->keybuf.data,
+		    (unsigned long)((uintptr_t)i - last - 1));
+	}
+	*slot = (void *)(uintptr_t)i;
+}
+
+enum fmn_bus_status
+fmn_bus_read(struct fmn_bus *b, size_t k, struct fmn_bus_msg *out)
+{
+	void *s = b->socks[k].sock;
+	const char *topic, *body;
+	size_t tlen, blen, frames;
+	json_t *env, *jt;
+	json_error_t jerr;
+	char *cause = NULL;
+	struct fmn_msg *m;
+
+	if (s == NULL)
+		return FMN_BUS_EMPTY;
+	if (zmq_msg_recv(&b->topic, s, ZMQ_DONTWAIT) == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return FMN_BUS_EMPTY;
+		log_err("bus: %s: %s", b->socks[k].endpoint,
+		    zmq_strerror(errno));
+		return FMN_BUS_ERROR;
+	}
+	fmn_counters_add(b->counters, FMN_C_MESSAGES_RECEIVED, 1);
+	frames = 1;
+	if (zmq_msg_more(&b->topic)) {
+		/* The rest of a multipart message is already here. */
+		if (zmq_msg_recv(&b->body, s, 0) == -1)
+			return FMN_BUS_ERROR;
+		frames++;
+		while (zmq_msg_more(frames == 2 ? &b->body : &b->extra)) {
+			if (zmq_msg_recv(&b->extra, s, 0) == -1)
+				return FMN_BUS_ERROR;
+			frames++;
+		}
+	}
+	if (frames != 2)
+		return bus_invalid(b, k, BUS_INV_FRAMES,
+		    "%zu frame(s), a fedmsg message has 2 (topic, envelope)",
+		    frames);
+	topic = zmq_msg_data(&b->topic);
+	tlen = zmq_msg_size(&b->topic);
+	body = zmq_msg_data(&b->body);
+	blen = zmq_msg_size(&b->body);
+	if (tlen + blen > (size_t)b->max_size)
+		return bus_invalid(b, k, BUS_INV_SIZE,
+		    "%zu bytes, more than max_message_size (%ld)",
+		    tlen + blen, b->max_size);
+	if (!fmn_utf8_valid(topic, tlen))
+		return bus_invalid(b, k, BUS_INV_UTF8,
+		    "the topic frame is not UTF-8");
+	if (!fmn_utf8_valid(body, blen))
+		return bus_invalid(b, k, BUS_INV_UTF8,
+		    "the envelope frame is not UTF-8");
+	fmn_buf_reset(&b->topicbuf);
+	fmn_buf_add(&b->topicbuf, topic, tlen);
+	env = json_loadb(body, blen, 0, &jerr);
+	if (env == NULL)
+		return bus_invalid(b, k, BUS_INV_JSON, "topic %.200s: %s "
+		    "(line %d, column %d)", b->topicbuf.data, jerr.text,
+		    jerr.line, jerr.column);
+	jt = json_object_get(env, "topic");
+	if (json_is_string(jt) && strcmp(json_string_value(jt),
+	    b->topicbuf.data) != 0) {
+		enum fmn_bus_status st = bus_invalid(b, k, BUS_INV_TOPIC,
+		    "frame topic %.200s, envelope topic %.200s",
+		    b->topicbuf.data, json_string_value(jt));
+
+		json_decref(env);
+		return st;
+	}
+	m = fmn_msg_from_json(env, b->topicbuf.data, &cause);
+	json_decref(env);
+	if (m == NULL) {
+		bus_invalid(b, k, BUS_INV_ENVELOPE, "topic %.200s: %s",
+		    b->topicbuf.data, cause != NULL ? cause : "invalid");
+		free(cause);
+		return FMN_BUS_INVALID;
+	}
+	if (b->track_gaps)
+		bus_track_gap(b, k, m);
+	out->msg = m;
+	out->raw = body;
+	out->rawlen = blen;
+	out->received = fmn_now();
+	return FMN_BUS_MESSAGE;
+}

@@ -1,0 +1,785 @@
+/*
+ * The daemon's loop: one zmq_poll over the bus sockets and the
+ * backends' poll items, with timers for the scheduler, the change poll
+ * and the counters.
+ *
+ * Intake is group-committed: what the bus has ready is drained (up to
+ * DAEMON_BATCH_MAX messages or DAEMON_BATCH_MS milliseconds) into one
+ * transaction: every message's row, its notifications and the counters
+ * commit together, so a message counted as processed always has its
+ * notifications on disk, and a crash loses nothing that was committed.
+ * Right after a commit that queued notifications, the scheduler hands
+ * them to the backends, so latency is one commit plus one pick.
+ *
+ * Live changes: fmnctl's writes fill the changes table (triggers); the
+ * loop polls PRAGMA data_version (cheap, changes only when another
+ * connection commits) and recompiles only the users concerned.
+ */
+#include "fmn_daemon.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zmq.h>
+
+#include "fmn_batch.h"
+#include "fmn_bus.h"
+#include "fmn_counters.h"
+#include "fmn_facts.h"
+#include "fmn_imap.h"
+#include "fmn_match.h"
+#include "fmn_queue.h"
+#include "fmn_sched.h"
+#include "fmn_store.h"
+#include "fmn_util.h"
+
+#define DAEMON_DEFAULT_ENDPOINT	"tcp://127.0.0.1:9940"
+#define DAEMON_BATCH_MAX	500	/* messages per intake transaction */
+#define DAEMON_BATCH_MS		20	/* time per intake transaction */
+#define DAEMON_DISPATCH_MAX	2000	/* deliveries handed per pass */
+#define DAEMON_TICK_MS		250	/* scheduler: retries, digests */
+#define DAEMON_CHANGES_MS	200	/* PRAGMA data_version poll */
+#define DAEMON_FLUSH_MS		1000	/* counters persisted */
+#define DAEMON_CONFIRM_MS	1000	/* confirmation requests */
+#define DAEMON_PRUNE_MS		60000	/* changes rows already read */
+#define DAEMON_STOP_MS		5000	/* in-flight work at SIGTERM */
+#define DAEMON_FULL_RELOAD	1000	/* users changed at once: recompile all */
+#define DAEMON_MAX_POLL		64
+
+volatile sig_atomic_t fmn_daemon_signal_stop;
+volatile sig_atomic_t fmn_daemon_signal_reload;
+
+struct fmn_daemon {
+	const struct fmn_daemon_args *args;
+	struct fmn_config	*cfg;
+	sqlite3			*db;
+	void			*zctx;
+	struct fmn_bus		*bus;
+	struct fmn_counters	 counters;
+	struct fmn_queue	*queue;
+	struct fmn_batch	*batch;
+	struct fmn_sched	*sched;
+	struct fmn_engine	*engine;
+	struct fmn_defs		*defs;
+	struct fmn_aliases	*aliases;
+	struct fmn_recipients	 recips;
+	unsigned long long	 rule_errors;	/* engine's count already counted */
+	long long		 changes_seen;	/* highest changes.seq handled */
+	long long		 data_version;
+	sqlite3_stmt		*st_data_version;
+	sqlite3_stmt		*st_changes;
+	sqlite3_stmt		*st_prune;
+	int			 dispatch;	/* due work: run the scheduler */
+	int64_t			 next_tick, next_changes, next_flush;
+	int64_t			 next_confirm, next_prune;
+};
+
+/* Configuration. */
+
+static int
+daemon_apply_overrides(const struct fmn_daemon_args *a, struct fmn_config *c,
+    char **cause)
+{
+	size_t i, k;
+	int cleared = 0;
+
+	for (i = 0; i < a->n_overrides; i++) {
+		const struct fmn_override *o = &a->overrides[i];
+
+		if (!cleared && strcmp(o->section, "bus") == 0 &&
+		    strcmp(o->key, "endpoint") == 0) {
+			for (k = 0; k < c->n_endpoints; k++)
+				free(c->endpoints[k]);
+			c->n_endpoints = 0;
+			cleared = 1;
+		}
+		if (fmn_config_set(c, o->section, o->key, o->value,
+		    cause) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+fmn_daemon_configure(const struct fmn_daemon_args *a, struct fmn_config *c,
+    char **cause)
+{
+	const char *env;
+
+	fmn_config_init(c);
+	if (a->config_path != NULL &&
+	    fmn_config_load(c, a->config_path, cause) != 0)
+		return -1;
+	if (daemon_apply_overrides(a, c, cause) != 0)
+		return -1;
+	if (c->db_path == NULL) {
+		env = getenv("FMN_DB");
+		c->db_path = xstrdup(env != NULL && *env != '\0' ? env :
+		    "./fmn.db");
+	}
+	if (c->n_endpoints == 0)
+		c->endpoints[c->n_endpoints++] = xstrdup(DAEMON_DEFAULT_ENDPOINT);
+	return 0;
+}
+
+static void
+daemon_log_level(const struct fmn_config *c)
+{
+	static const struct {
+		const char		*name;
+		enum fmn_log_level	 level;
+	} levels[] = {
+		{ "error", FMN_LOG_ERR }, { "warning", FMN_LOG_WARN },
+		{ "warn", FMN_LOG_WARN }, { "info", FMN_LOG_INFO },
+		{ "debug", FMN_LOG_DEBUG },
+	};
+	size_t i;
+
+	for (i = 0; i < FMN_NELEM(levels); i++) {
+		if (c->log_level != NULL &&
+		    strcmp(c->log_level, levels[i].name) == 0) {
+			fmn_log_set_level(levels[i].level);
+			return;
+		}
+	}
+	log_warn("[log] level = %s: unknown, using info",
+	    c->log_level ? c->log_level : "");
+	fmn_log_set_level(FMN_LOG_INFO);
+}
+
+/* Backends: the e-mail context from the smtp URL, IRC from the server. */
+static int
+daemon_backend(struct fmn_daemon *d, const char *context, const char *url,
+    char **cause)
+{
+	const struct fmn_backend_ops *ops;
+	const char *target = NULL, *name;
+
+	if (strncmp(url, "mbox:", 5) == 0) {
+		name = "mbox";
+		target = url + 5;
+	} else if (strncmp(url, "capture:", 8) == 0) {
+		name = "capture";
+		target = url + 8;
+	} else if (strcmp(context, "email") == 0) {
+		if (strncmp(url, "smtp://", 7) != 0 &&
+		    strncmp(url, "smtps://", 8) != 0) {
+			fmn_set_cause(cause, "[email] smtp = %s: expected "
+			    "smtp://HOST:PORT, smtps://HOST:PORT or mbox:PATH",
+			    url);
+			return -1;
+		}
+		name = "smtp";
+	} else
+		name = "irc";
+	if ((ops = fmn_backend_lookup(name)) == NULL) {
+		fmn_set_cause(cause, "%s: this build has no %s backend",
+		    url, name);
+		return -1;
+	}
+	if (fmn_sched_add_backend(d->sched, ops, context, target, cause) != 0)
+		return -1;
+	log_info("%s notifications go to %s (%s backend)", context, url,
+	    name);
+	return 0;
+}
+
+static int
+daemon_load_facts(struct fmn_daemon *d, const struct fmn_config *c,
+    struct fmn_defs **defsp, char **cause)
+{
+	struct fmn_defs *defs;
+
+	if ((defs = fmn_defs_new_builtin(cause)) == NULL)
+		return -1;
+	if (c->definitions != NULL &&
+	    fmn_defs_load_file(defs, c->definitions, cause) != 0) {
+		fmn_defs_destroy(&defs);
+		return -1;
+	}
+	(void)d;
+	*defsp = defs;
+	return 0;
+}
+
+static long long
+daemon_query_int(sqlite3_stmt *st)
+{
+	long long v = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+struct fmn_daemon *
+fmn_daemon_new(const struct fmn_daemon_args *a, struct fmn_config *cfg,
+    char **cause)
+{
+	struct fmn_daemon *d = xcalloc(1, sizeof(*d));
+	struct fmn_engine_stats es;
+	sqlite3_stmt *st;
+
+	d->args = a;
+	d->cfg = cfg;
+	daemon_log_level(cfg);
+	if ((d->db = fmn_store_open(cfg->db_path, cause)) == NULL)
+		goto fail;
+	if (fmn_counters_init(&d->counters, d->db, cause) != 0 ||
+	    (d->queue = fmn_queue_new(d->db, &d->counters, cause)) == NULL)
+		goto fail;
+	/* At least once: what was being sent when we stopped goes again. */
+	if (fmn_queue_requeue_sending(d->queue) < 0) {
+		fmn_set_cause(cause, "cannot requeue notifications");
+		goto fail;
+	}
+
+	/* Changes before this point are in what we load next. */
+	if ((d->st_data_version = fmn_store_prepare(d->db,
+	    "PRAGMA data_version", cause)) == NULL ||
+	    (d->st_changes = fmn_store_prepare(d->db, "SELECT seq, user_id, "
+	    "what FROM changes WHERE seq > ? ORDER BY seq", cause)) == NULL ||
+	    (d->st_prune = fmn_store_prepare(d->db, "DELETE FROM changes "
+	    "WHERE seq <= ?", cause)) == NULL)
+		goto fail;
+	st = fmn_store_prepare(d->db, "SELECT coalesce(max(seq), 0) FROM "
+	    "changes", cause);
+	if (st == NULL)
+		goto fail;
+	d->changes_seen = daemon_query_int(st);
+	sqlite3_finalize(st);
+	d->data_version = daemon_query_int(d->st_data_version);
+
+	if (daemon_load_facts(d, cfg, &d->defs, cause) != 0)
+		goto fail;
+	d->aliases = fmn_aliases_new();
+	if (fmn_aliases_load(d->aliases, d->db, cause) != 0)
+		goto fail;
+	d->engine = fmn_engine_new();
+	if (fmn_engine_load(d->engine, d->db, cause) != 0)
+		goto fail;
+	fmn_engine_stats(d->engine, &es);
+	d->rule_errors = es.rule_errors;
+	if ((d->batch = fmn_batch_new(d->db, cfg, cause)) == NULL ||
+	    fmn_batch_load(d->batch, cause) != 0)
+		goto fail;
+
+	if ((d->sched = fmn_sched_new(d->db, cfg, &d->counters,
+	    cause)) == NULL)
+		goto fail;
+	fmn_sched_set_facts(d->sched, d->defs, d->aliases);
+	if (cfg->smtp_url != NULL &&
+	    daemon_backend(d, "email", cfg->smtp_url, cause) != 0)
+		goto fail;
+	if (cfg->irc_server != NULL &&
+	    daemon_backend(d, "irc", cfg->irc_server, cause) != 0)
+		goto fail;
+
+	if ((d->zctx = zmq_ctx_new()) == NULL) {
+		fmn_set_cause(cause, "zmq: %s", zmq_strerror(errno));
+		goto fail;
+	}
+	if ((d->bus = fmn_bus_new(d->zctx, cfg, cfg->endpoints,
+	    cfg->n_endpoints, &d->counters, cause)) == NULL)
+		goto fail;
+	log_info("%zu user(s), %zu filter(s), %zu distinct rule(s); "
+	    "database %s; bus %s%s", es.users, es.filters, es.distinct_rules,
+	    cfg->db_path, cfg->endpoints[0],
+	    cfg->n_endpoints > 1 ? " and others" : "");
+	return d;
+fail:
+	fmn_daemon_destroy(&d);
+	return NULL;
+}
+
+void
+fmn_daemon_destroy(struct fmn_daemon **dp)
+{
+	struct fmn_daemon *d = *dp;
+
+	if (d == NULL)
+		return;
+	fmn_bus_destroy(&d->bus);
+	if (d->zctx != NULL)
+		zmq_ctx_term(d->zctx);
+	fmn_sched_destroy(&d->sched);
+	fmn_batch_destroy(&d->batch);
+	fmn_queue_destroy(&d->queue);
+	fmn_counters_fini(&d->counters);
+	fmn_engine_destroy(&d->engine);
+	fmn_aliases_destroy(&d->aliases);
+	fmn_defs_destroy(&d->defs);
+	fmn_recipients_free(&d->recips);
+	sqlite3_finalize(d->st_data_version);
+	sqlite3_finalize(d->st_changes);
+	sqlite3_finalize(d->st_prune);
+	fmn_store_close(&d->db);
+	free(d);
+	*dp = NULL;
+}
+
+/* Intake. */
+
+/* Match one message and queue its notifications; -1 on a database error. */
+static int
+daemon_message(struct fmn_daemon *d, struct fmn_bus_msg *bm,
+    struct fmn_imap *oneshots)
+{
+	struct fmn_msg *m = bm->msg;
+	long long mid, nid;
+	size_t i;
+	int batched;
+
+	if (fmn_queue_begin(d->queue) != 0)
+		return -1;
+	mid = fmn_queue_add_message(d->queue, m, bm->raw, bm->rawlen,
+	    bm->received);
+	if (mid < 0)
+		return -1;
+	if (mid == 0) {
+		fmn_counters_add(&d->counters, FMN_C_MESSAGES_DUPLICATE, 1);
+		log_debug("duplicate %s dropped", m->msg_id);
+		return 0;
+	}
+	fmn_facts_derive(d->defs, d->aliases, m);
+	fmn_recipients_clear(&d->recips);
+	if (fmn_engine_match(d->engine, m, &d->recips, NULL) != 0)
+		log_warn("matching %s failed; its notifications may be "
+		    "incomplete", m->msg_id ? m->msg_id : m->topic);
+	for (i = 0; i < d->recips.n; i++) {
+		const struct fmn_recipient *r = &d->recips.v[i];
+
+		batched = fmn_batch_holds(d->batch, r->preference_id);
+		nid = fmn_queue_add_notification(d->queue, mid, r, batched,
+		    bm->received);
+		if (nid < 0)
+			continue;
+		fmn_counters_add(&d->counters, FMN_C_NOTIFICATIONS_QUEUED, 1);
+		if (batched) {
+			fmn_counters_add(&d->counters,
+			    FMN_C_NOTIFICATIONS_BATCHED, 1);
+			fmn_batch_added(d->batch, r->destination_id,
+			    r->preference_id, bm->received);
+		} else
+			d->dispatch = 1;
+		if (fmn_queue_oneshot_fired(d->queue, r->preference_id,
+		    r->filter) == 1)
+			fmn_imap_put(oneshots, r->user_id, (void *)1);
+	}
+	fmn_counters_add(&d->counters, FMN_C_MESSAGES_PROCESSED, 1);
+	return 0;
+}
+
+static void
+daemon_reload_users(struct fmn_daemon *d, struct fmn_imap *users)
+{
+	long long uid;
+	size_t i = 0;
+	char *cause = NULL;
+
+	if (users->n >= DAEMON_FULL_RELOAD) {
+		log_info("%zu users changed: recompiling everyone", users->n);
+		if (fmn_engine_load(d->engine, d->db, &cause) != 0 ||
+		    fmn_batch_load(d->batch, &cause) != 0) {
+			log_err("reload: %s", cause);
+			free(cause);
+		}
+		return;
+	}
+	while (fmn_imap_next(users, &i, &uid, NULL)) {
+		if (fmn_engine_reload_user(d->engine, d->db, uid, &cause) != 0 ||
+		    fmn_batch_reload_user(d->batch, uid, &cause) != 0) {
+			log_err("reload of user %lld: %s", uid, cause);
+			free(cause);
+			cause = NULL;
+		}
+	}
+}
+
+/* Drain what the bus has ready into one transaction. */
+static void
+daemon_intake(struct fmn_daemon *d)
+{
+	struct fmn_bus_msg bm;
+	struct fmn_imap oneshots = { 0 };
+	struct fmn_engine_stats es;
+	size_t k, nsock = fmn_bus_count(d->bus), empty;
+	int64_t start = fmn_monotonic_ms();
+	int n = 0, failed = 0;
+
+	do {
+		empty = 0;
+		for (k = 0; k < nsock; k++) {
+			switch (fmn_bus_read(d->bus, k, &bm)) {
+			case FMN_BUS_EMPTY:
+			case FMN_BUS_ERROR:
+				empty++;
+				break;
+			case FMN_BUS_INVALID:
+				n++;
+				break;
+			case FMN_BUS_MESSAGE:
+				n++;
+				if (!failed && daemon_message(d, &bm,
+				    &oneshots) != 0) {
+					failed = 1;
+					log_err("intake: database error; "
+					    "messages of this batch are lost");
+				}
+				fmn_msg_destroy(&bm.msg);
+				break;
+			}
+		}
+	} while (empty < nsock && n < DAEMON_BATCH_MAX &&
+	    fmn_monotonic_ms() - start < DAEMON_BATCH_MS);
+
+	fmn_engine_stats(d->engine, &es);
+	if (es.rule_errors > d->rule_errors) {
+		fmn_counters_add(&d->counters, FMN_C_RULE_ERRORS,
+		    (long long)(es.rule_errors - d->rule_errors));
+		d->rule_errors = es.rule_errors;
+	}
+	if (failed)
+		fmn_queue_rollback(d->queue);
+	else if (fmn_queue_in_transaction(d->queue) &&
+	    fmn_queue_commit(d->queue) != 0)
+		log_err("intake: commit failed; messages of this batch are "
+		    "lost");
+	if (oneshots.n > 0)
+		daemon_reload_users(d, &oneshots);
+	fmn_imap_clear(&oneshots, NULL);
+}
+
+/* Delivery: outcomes, digests, hand-offs, confirmations. */
+static void
+daemon_deliver(struct fmn_daemon *d, int tick, int confirm)
+{
+	double now = fmn_now();
+	int rc;
+
+	if (!tick && !confirm && !d->dispatch &&
+	    !fmn_sched_has_outcomes(d->sched))
+		return;
+	if (fmn_queue_begin(d->queue) != 0)
+		return;
+	if (fmn_sched_apply(d->sched, now) != 0)
+		goto fail;
+	if (tick || fmn_batch_next(d->batch, now) == 0) {
+		rc = fmn_batch_release(d->batch, now);
+		if (rc < 0)
+			goto fail;
+		if (rc > 0)
+			d->dispatch = 1;
+	}
+	if (tick || d->dispatch) {
+		rc = fmn_sched_dispatch(d->sched, now, DAEMON_DISPATCH_MAX);
+		if (rc < 0)
+			goto fail;
+		/* More may be due than one pass hands over. */
+		d->dispatch = rc >= DAEMON_DISPATCH_MAX;
+	}
+	if (confirm)
+		fmn_sched_confirm(d->sched, now);
+	/* Backends that finish inside deliver() already reported. */
+	if (fmn_sched_apply(d->sched, now) != 0)
+		goto fail;
+	if (fmn_queue_commit(d->queue) != 0)
+		log_err("scheduler: commit failed");
+	return;
+fail:
+	fmn_queue_rollback(d->queue);
+}
+
+/* Live changes. */
+static void
+daemon_changes(struct fmn_daemon *d)
+{
+	struct fmn_imap users = { 0 };
+	long long v = daemon_query_int(d->st_data_version), seq, uid;
+	int aliases = 0, shared = 0, rc;
+	char *cause = NULL;
+	const char *what;
+
+	if (v == d->data_version)
+		return;
+	d->data_version = v;
+	sqlite3_bind_int64(d->st_changes, 1, d->changes_seen);
+	while ((rc = sqlite3_step(d->st_changes)) == SQLITE_ROW) {
+		seq = sqlite3_column_int64(d->st_changes, 0);
+		what = (const char *)sqlite3_column_text(d->st_changes, 2);
+		if (seq > d->changes_seen)
+			d->changes_seen = seq;
+		if (sqlite3_column_type(d->st_changes, 1) != SQLITE_NULL) {
+			uid = sqlite3_column_int64(d->st_changes, 1);
+			fmn_imap_put(&users, uid, (void *)1);
+		} else if (what != NULL && strcmp(what, "aliases") == 0)
+			aliases = 1;
+		else
+			shared = 1;	/* owners, groups, or anything new */
+	}
+	sqlite3_reset(d->st_changes);
+	if (rc != SQLITE_DONE)
+		log_err("changes: %s", sqlite3_errmsg(d->db));
+	if (aliases) {
+		if (fmn_aliases_load(d->aliases, d->db, &cause) != 0) {
+			log_err("reload of aliases: %s", cause);
+			free(cause);
+			cause = NULL;
+		} else
+			log_info("aliases reloaded");
+	}
+	if (shared) {
+		if (fmn_engine_reload_shared(d->engine, d->db, &cause) != 0) {
+			log_err("reload of owners and groups: %s", cause);
+			free(cause);
+			cause = NULL;
+		} else
+			log_info("owners and groups reloaded");
+	}
+	if (users.n > 0) {
+		log_info("%zu user(s) changed: recompiled", users.n);
+		daemon_reload_users(d, &users);
+		/* A new destination may wait for its confirmation request. */
+		d->next_confirm = 0;
+		d->dispatch = 1;
+	}
+	fmn_imap_clear(&users, NULL);
+}
+
+static void
+daemon_prune(struct fmn_daemon *d)
+{
+	sqlite3_bind_int64(d->st_prune, 1, d->changes_seen);
+	if (sqlite3_step(d->st_prune) != SQLITE_DONE)
+		log_warn("changes: cannot prune: %s", sqlite3_errmsg(d->db));
+	sqlite3_reset(d->st_prune);
+}
+
+static void
+daemon_flush(struct fmn_daemon *d)
+{
+	if (!d->counters.dirty)
+		return;
+	if (fmn_queue_begin(d->queue) != 0)
+		return;
+	if (fmn_queue_commit(d->queue) != 0)
+		log_err("counters: commit failed");
+}
+
+/* SIGHUP: take what can change live, say what needs a restart. */
+static void
+daemon_reload(struct fmn_daemon *d)
+{
+	struct fmn_config n, *c = d->cfg;
+	struct fmn_defs *defs = NULL;
+	char *cause = NULL, *t;
+	size_t i;
+	int same;
+
+	if (fmn_daemon_configure(d->args, &n, &cause) != 0) {
+		log_err("reload: %s; keeping the running configuration",
+		    cause);
+		free(cause);
+		fmn_config_free(&n);
+		return;
+	}
+	if (daemon_load_facts(d, &n, &defs, &cause) != 0) {
+		log_err("reload: definitions: %s; keeping the running "
+		    "configuration", cause);
+		free(cause);
+		fmn_config_free(&n);
+		return;
+	}
+	fmn_sched_set_facts(d->sched, defs, d->aliases);
+	fmn_defs_destroy(&d->defs);
+	d->defs = defs;
+
+#define SWAPSTR(f) do { t = c->f; c->f = n.f; n.f = t; } while (0)
+#define RESTART_STR(f, name) do {					\
+	if ((c->f == NULL) != (n.f == NULL) ||				\
+	    (c->f != NULL && strcmp(c->f, n.f) != 0))			\
+		log_warn("reload: %s changed: takes effect after a "	\
+		    "restart", name);					\
+} while (0)
+	RESTART_STR(db_path, "[store] db");
+	RESTART_STR(smtp_url, "[email] smtp");
+	RESTART_STR(irc_server, "[irc] server");
+	RESTART_STR(irc_nick, "[irc] nick");
+	same = c->n_endpoints == n.n_endpoints;
+	for (i = 0; same && i < c->n_endpoints; i++)
+		same = strcmp(c->endpoints[i], n.endpoints[i]) == 0;
+	if (!same || c->rcvhwm != n.rcvhwm)
+		log_warn("reload: [bus] endpoints or receive_hwm changed: "
+		    "take effect after a restart");
+	SWAPSTR(log_level);
+	SWAPSTR(definitions);
+	SWAPSTR(mail_from);
+	SWAPSTR(base_url);
+	for (i = 0; i < c->n_subscriptions; i++)
+		free(c->subscriptions[i]);
+	memcpy(c->subscriptions, n.subscriptions, sizeof(c->subscriptions));
+	c->n_subscriptions = n.n_subscriptions;
+	n.n_subscriptions = 0;
+	c->max_message_size = n.max_message_size;
+	c->retry_initial = n.retry_initial;
+	c->retry_max = n.retry_max;
+	c->max_attempts = n.max_attempts;
+	c->digest_max_entries = n.digest_max_entries;
+	c->digest_max_bytes = n.digest_max_bytes;
+	c->confirm_expiry = n.confirm_expiry;
+#undef SWAPSTR
+#undef RESTART_STR
+	fmn_config_free(&n);
+	daemon_log_level(c);
+	fmn_bus_resubscribe(d->bus, c);
+	log_info("configuration reloaded");
+}
+
+/* The loop. */
+
+static void
+daemon_signal(int sig)
+{
+	if (sig == SIGHUP)
+		fmn_daemon_signal_reload = 1;
+	else
+		fmn_daemon_signal_stop++;
+}
+
+static void
+daemon_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = daemon_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static long
+daemon_timeout(struct fmn_daemon *d, int64_t now)
+{
+	int64_t t = d->next_tick;
+	long bt;
+
+	if (d->dispatch || fmn_sched_has_outcomes(d->sched))
+		return 0;
+	if (d->next_changes < t)
+		t = d->next_changes;
+	if (d->next_flush < t)
+		t = d->next_flush;
+	if (d->next_confirm < t)
+		t = d->next_confirm;
+	t = t > now ? t - now : 0;
+	bt = fmn_sched_timeout(d->sched);
+	if (bt >= 0 && bt < t)
+		t = bt;
+	return (long)t;
+}
+
+/* SIGTERM: intake stops; in-flight deliveries get DAEMON_STOP_MS. */
+static void
+daemon_stop(struct fmn_daemon *d)
+{
+	zmq_pollitem_t items[DAEMON_MAX_POLL];
+	int64_t deadline = fmn_monotonic_ms() + DAEMON_STOP_MS;
+	int n;
+	long t;
+
+	log_info("stopping: intake closed, %zu delivery(ies) in flight",
+	    fmn_sched_inflight(d->sched));
+	fmn_bus_close(d->bus);
+	while (fmn_sched_inflight(d->sched) > 0 &&
+	    fmn_monotonic_ms() < deadline && fmn_daemon_signal_stop < 2) {
+		n = fmn_sched_pollitems(d->sched, items, DAEMON_MAX_POLL);
+		t = fmn_sched_timeout(d->sched);
+		if (t < 0 || t > 100)
+			t = 100;
+		if (n > 0 || t > 0)
+			zmq_poll(items, n, t);
+		fmn_sched_process(d->sched, items);
+		if (fmn_sched_has_outcomes(d->sched) &&
+		    fmn_queue_begin(d->queue) == 0) {
+			if (fmn_sched_apply(d->sched, fmn_now()) != 0)
+				fmn_queue_rollback(d->queue);
+			else
+				fmn_queue_commit(d->queue);
+		}
+	}
+	if (fmn_sched_inflight(d->sched) > 0)
+		log_warn("stopping: %zu delivery(ies) unfinished go back to "
+		    "the queue", fmn_sched_inflight(d->sched));
+	if (fmn_queue_begin(d->queue) == 0) {
+		fmn_queue_requeue_sending(d->queue);
+		fmn_queue_commit(d->queue);
+	}
+}
+
+int
+fmn_daemon_run(struct fmn_daemon *d)
+{
+	zmq_pollitem_t items[DAEMON_MAX_POLL];
+	int64_t now;
+	int nbus, n, i, readable, tick, confirm;
+
+	daemon_signals();
+	now = fmn_monotonic_ms();
+	d->next_tick = d->next_changes = d->next_flush = now;
+	d->next_confirm = now;
+	d->next_prune = now + DAEMON_PRUNE_MS;
+	d->dispatch = 1;
+	fprintf(stderr, "fmnd: ready\n");
+	fflush(stderr);
+
+	while (!fmn_daemon_signal_stop) {
+		if (fmn_daemon_signal_reload) {
+			fmn_daemon_signal_reload = 0;
+			daemon_reload(d);
+		}
+		now = fmn_monotonic_ms();
+		nbus = fmn_bus_pollitems(d->bus, items, DAEMON_MAX_POLL);
+		n = nbus + fmn_sched_pollitems(d->sched, items + nbus,
+		    DAEMON_MAX_POLL - nbus);
+		if (zmq_poll(items, n, daemon_timeout(d, now)) == -1 &&
+		    errno != EINTR) {
+			log_err("poll: %s", zmq_strerror(errno));
+			break;
+		}
+		readable = 0;
+		for (i = 0; i < nbus; i++)
+			if (items[i].revents & ZMQ_POLLIN)
+				readable = 1;
+		if (readable)
+			daemon_intake(d);
+		fmn_sched_process(d->sched, items + nbus);
+
+		now = fmn_monotonic_ms();
+		if ((tick = now >= d->next_tick))
+			d->next_tick = now + DAEMON_TICK_MS;
+		if ((confirm = now >= d->next_confirm))
+			d->next_confirm = now + DAEMON_CONFIRM_MS;
+		daemon_deliver(d, tick, confirm);
+		if (now >= d->next_changes) {
+			d->next_changes = now + DAEMON_CHANGES_MS;
+			daemon_changes(d);
+		}
+		if (now >= d->next_flush) {
+			d->next_flush = now + DAEMON_FLUSH_MS;
+			daemon_flush(d);
+		}
+		if (now >= d->next_prune) {
+			d->next_prune = now + DAEMON_PRUNE_MS;
+			daemon_prune(d);
+		}
+	}
+	daemon_stop(d);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,208 @@
+/*
+ * Intake writes: one transaction per group of messages. Statements are
+ * prepared once and reused; a message's duplicate check is its insert
+ * (messages.msg_id is UNIQUE, INSERT OR IGNORE), so dedup survives
+ * restarts at the cost of one index probe.
+ */
+#include "fmn_queue.h"
+
+#include <stdlib.h>
+
+#include "fmn_store.h"
+#include "fmn_util.h"
+
+struct fmn_queue {
+	sqlite3			*db;
+	struct fmn_counters	*counters;
+	int			 in_tx;
+	sqlite3_stmt		*begin;
+	sqlite3_stmt		*commit;
+	sqlite3_stmt		*rollback;
+	sqlite3_stmt		*ins_msg;
+	sqlite3_stmt		*ins_notif;
+	sqlite3_stmt		*oneshot;
+};
+
+struct fmn_queue *
+fmn_queue_new(sqlite3 *db, struct fmn_counters *counters, char **cause)
+{
+	struct fmn_queue *q = xcalloc(1, sizeof(*q));
+
+	q->db = db;
+	q->counters = counters;
+	if ((q->begin = fmn_store_prepare(db, "BEGIN IMMEDIATE",
+	    cause)) == NULL ||
+	    (q->commit = fmn_store_prepare(db, "COMMIT", cause)) == NULL ||
+	    (q->rollback = fmn_store_prepare(db, "ROLLBACK", cause)) == NULL ||
+	    (q->ins_msg = fmn_store_prepare(db, "INSERT OR IGNORE INTO "
+	    "messages (msg_id, topic, timestamp, received, envelope) "
+	    "VALUES (?, ?, ?, ?, ?)", cause)) == NULL ||
+	    (q->ins_notif = fmn_store_prepare(db, "INSERT INTO notifications "
+	    "(user_id, preference_id, destination_id, message_id, context, "
+	    "filter, state, created, next_try) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", cause)) == NULL ||
+	    (q->oneshot = fmn_store_prepare(db, "UPDATE filters SET active = 0 "
+	    "WHERE preference_id = ? AND name = ? AND oneshot = 1 AND "
+	    "active = 1", cause)) == NULL) {
+		fmn_queue_destroy(&q);
+		return NULL;
+	}
+	return q;
+}
+
+void
+fmn_queue_destroy(struct fmn_queue **qp)
+{
+	struct fmn_queue *q = *qp;
+
+	if (q == NULL)
+		return;
+	if (q->in_tx)
+		fmn_queue_rollback(q);
+	sqlite3_finalize(q->begin);
+	sqlite3_finalize(q->commit);
+	sqlite3_finalize(q->rollback);
+	sqlite3_finalize(q->ins_msg);
+	sqlite3_finalize(q->ins_notif);
+	sqlite3_finalize(q->oneshot);
+	free(q);
+	*qp = NULL;
+}
+
+static int
+queue_step(struct fmn_queue *q, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		log_err("database: %s", sqlite3_errmsg(q->db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+fmn_queue_begin(struct fmn_queue *q)
+{
+	if (q->in_tx)
+		return 0;
+	if (queue_step(q, q->begin) != 0)
+		return -1;
+	q->in_tx = 1;
+	return 0;
+}
+
+int
+fmn_queue_in_transaction(const struct fmn_queue *q)
+{
+	return q->in_tx;
+}
+
+int
+fmn_queue_commit(struct fmn_queue *q)
+{
+	if (!q->in_tx)
+		return 0;
+	if (fmn_counters_flush(q->counters) != 0 ||
+	    queue_step(q, q->commit) != 0) {
+		fmn_queue_rollback(q);
+		return -1;
+	}
+	q->in_tx = 0;
+	return 0;
+}
+
+void
+fmn_queue_rollback(struct fmn_queue *q)
+{
+	if (!q->in_tx)
+		return;
+	if (sqlite3_get_autocommit(q->db) == 0)
+		queue_step(q, q->rollback);
+	q->in_tx = 0;
+}
+
+long long
+fmn_queue_add_message(struct fmn_queue *q, const struct fmn_msg *m,
+    const char *raw, size_t rawlen, double received)
+{
+	sqlite3_stmt *st = q->ins_msg;
+
+	if (m->msg_id != NULL)
+		sqlite3_bind_text(st, 1, m->msg_id, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 1);
+	sqlite3_bind_text(st, 2, m->topic, -1, SQLITE_STATIC);
+	if (m->timestamp != 0)
+		sqlite3_bind_double(st, 3, m->timestamp);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_double(st, 4, received);
+	sqlite3_bind_text(st, 5, raw, (int)rawlen, SQLITE_STATIC);
+	if (queue_step(q, st) != 0)
+		return -1;
+	if (sqlite3_changes(q->db) == 0)
+		return 0;
+	return sqlite3_last_insert_rowid(q->db);
+}
+
+long long
+fmn_queue_add_notification(struct fmn_queue *q, long long mid,
+    const struct fmn_recipient *r, int batched, double now)
+{
+	sqlite3_stmt *st = q->ins_notif;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, r->user_id);
+	sqlite3_bind_int64(st, 2, r->preference_id);
+	sqlite3_bind_int64(st, 3, r->destination_id);
+	sqlite3_bind_int64(st, 4, mid);
+	sqlite3_bind_text(st, 5, r->context, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, r->filter != NULL ? r->filter : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, batched ? "batched" : "queued", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_double(st, 8, now);
+	sqlite3_bind_double(st, 9, now);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		/* A constraint (a destination deleted meanwhile) skips one. */
+		log_warn("queue: notification for %s (%s) not queued: %s",
+		    r->user != NULL ? r->user : "?", r->context,
+		    sqlite3_errmsg(q->db));
+		return -1;
+	}
+	return sqlite3_last_insert_rowid(q->db);
+}
+
+int
+fmn_queue_oneshot_fired(struct fmn_queue *q, long long preference_id,
+    const char *filter)
+{
+	sqlite3_bind_int64(q->oneshot, 1, preference_id);
+	sqlite3_bind_text(q->oneshot, 2, filter, -1, SQLITE_STATIC);
+	if (queue_step(q, q->oneshot) != 0)
+		return -1;
+	return sqlite3_changes(q->db) > 0;
+}
+
+int
+fmn_queue_requeue_sending(struct fmn_queue *q)
+{
+	char *cause = NULL;
+	int n;
+
+	if (fmn_store_exec(q->db, "UPDATE notifications SET state = 'queued' "
+	    "WHERE state = 'sending'", &cause) != 0) {
+		log_err("queue: %s", cause);
+		free(cause);
+		return -1;
+	}
+	n = sqlite3_changes(q->db);
+	if (n > 0)
+		log_info("queue: %d notification(s) handed back to the queue",
+		    n);
+	return n;
+}

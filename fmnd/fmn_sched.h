@@ -1,0 +1,64 @@
+/*
+ * The scheduler: picks due notifications from the queue, groups
+ * released digests, builds deliveries (re-deriving each message's facts
+ * from its stored envelope), hands them to the backend of their context
+ * and records the outcomes: delivered, retried with exponential backoff,
+ * or failed for good with the destination marked failing. It also sends
+ * the confirmation requests of new destinations.
+ */
+#ifndef FMN_SCHED_H
+#define FMN_SCHED_H
+
+#include <sqlite3.h>
+#include <zmq.h>
+
+#include "fmn_backend.h"
+#include "fmn_config.h"
+#include "fmn_counters.h"
+#include "fmn_facts.h"
+
+struct fmn_sched;
+
+struct fmn_sched *fmn_sched_new(sqlite3 *db, const struct fmn_config *cfg,
+    struct fmn_counters *counters, char **cause);
+/* Stops every backend (call after draining). */
+void fmn_sched_destroy(struct fmn_sched **sp);
+
+/* The definitions and aliases used to re-derive facts (borrowed). */
+void fmn_sched_set_facts(struct fmn_sched *s, const struct fmn_defs *defs,
+    const struct fmn_aliases *aliases);
+
+/*
+ * Start a backend for a context; target is what follows "scheme:" in
+ * its URL (a file for mbox and capture), or NULL.
+ */
+int fmn_sched_add_backend(struct fmn_sched *s, const struct fmn_backend_ops *ops,
+    const char *context, const char *target, char **cause);
+/* The name of the backend serving context, or NULL. */
+const char *fmn_sched_backend_name(const struct fmn_sched *s,
+    const char *context);
+
+/*
+ * Hand due notifications to the backends, at most max deliveries; call
+ * inside a transaction. Returns how many were handed over, -1 on a
+ * database error.
+ */
+int fmn_sched_dispatch(struct fmn_sched *s, double now, int max);
+/* Send pending confirmation requests; inside a transaction. */
+int fmn_sched_confirm(struct fmn_sched *s, double now);
+/* Record the outcomes the backends reported; inside a transaction. */
+int fmn_sched_apply(struct fmn_sched *s, double now);
+/* Are outcomes waiting to be recorded? */
+int fmn_sched_has_outcomes(const struct fmn_sched *s);
+/* Deliveries handed over and not yet done. */
+size_t fmn_sched_inflight(const struct fmn_sched *s);
+
+/* The backends' poll items, their processing and their timers. */
+int fmn_sched_pollitems(struct fmn_sched *s, zmq_pollitem_t *items, int max);
+void fmn_sched_process(struct fmn_sched *s, zmq_pollitem_t *items);
+long fmn_sched_timeout(struct fmn_sched *s);
+
+/* Seconds of backoff after a delivery's attempts-th failure. */
+double fmn_sched_backoff(const struct fmn_config *cfg, int attempts);
+
+#endif
