@@ -518,3 +518,28 @@ TEST(no_extra_recipient_or_header)
 	free(env);
 	teardown(&h);
 }
+
+TEST(server_restart_between_mails)
+{
+	struct harness h;
+	struct fmn_notice n = notice(1, "hello");
+	const struct outcome *o;
+
+	if (setup(&h, 1, NULL) != 0) {
+		CHECK(!"setup");
+		teardown(&h);
+		return;
+	}
+	CHECK(deliver(&h, 1, FMN_DELIVERY_SINGLE, "a@example.org", &n, 1) == 0);
+	run_until(&h, 1, 20000);
+	/* The cached connection dies with the server; a new one is used. */
+	server_stop(&h);
+	CHECK(server_start(&h, NULL) == 0);
+	CHECK(deliver(&h, 2, FMN_DELIVERY_SINGLE, "a@example.org", &n, 1) == 0);
+	run_until(&h, 2, 20000);
+	o = outcome(&h, 2);
+	CHECK(o != NULL && o->result == FMN_RESULT_DELIVERED);
+	if (o != NULL && o->error != NULL)
+		fprintf(stderr, "error: %s\n", o->error);
+	teardown(&h);
+}
