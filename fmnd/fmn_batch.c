@@ -221,14 +221,18 @@ static int
 batch_release_dest(struct fmn_batch *b, long long dest_id,
     struct batch_dest *d, double now)
 {
-	int released = 0, loops, rc;
+	const struct batch_pref *p = fmn_imap_get(&b->prefs, d->preference_id);
+	int released = 0, loops, rc, chunk = b->cfg->digest_max_entries;
 
+	/* A count threshold is also the size of the digests it makes. */
+	if (p != NULL && p->count > 0 && p->count < chunk)
+		chunk = (int)p->count;
 	for (loops = 0; loops < BATCH_MAX_LOOPS && batch_due(b, d, now);
 	    loops++) {
 		long long first = 0, last = 0;
 
 		sqlite3_bind_int64(b->sel_chunk, 1, dest_id);
-		sqlite3_bind_int(b->sel_chunk, 2, b->cfg->digest_max_entries);
+		sqlite3_bind_int(b->sel_chunk, 2, chunk);
 		while ((rc = sqlite3_step(b->sel_chunk)) == SQLITE_ROW) {
 			last = sqlite3_column_int64(b->sel_chunk, 0);
 			if (first == 0)

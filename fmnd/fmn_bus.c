@@ -5,11 +5,12 @@
  * high-water mark is sized for a burst (receive_hwm) and, where the
  * publishers number their messages (the envelope's "i", one counter per
  * publishing process), gaps in that numbering are counted as
- * messages_dropped. That count is advisory: "i" is not guaranteed
- * contiguous (two processes with the same username and topic prefix
- * share a key, a restarted publisher starts again at 1), so it is only
- * tracked when the daemon subscribes to every topic, and a counter that
- * goes backwards is taken as a restart, not a gap.
+ * messages_dropped. That count is advisory: "i" is one counter per
+ * publishing process, but the envelope names only the process's Unix
+ * user, so processes sharing a user share a key; a counter that goes
+ * backwards is taken as a restart or another process, and only a jump
+ * in a stream that was in step is counted. It is tracked only when the
+ * daemon subscribes to every topic (a prefix subscription makes gaps).
  */
 #include "fmn_bus.h"
 
@@ -269,40 +270,44 @@ bus_invalid(struct fmn_bus *b, size_t k, enum bus_invalid kind,
 	return FMN_BUS_INVALID;
 }
 
-/* Count gaps in a publisher's "i" (see the top of this file). */
+/*
+ * Count gaps in a publisher's "i" (see the top of this file). A key's
+ * stream counts as in step after one +1; only a jump from a stream in
+ * step is counted, so interleaved publishers sharing a key (every jump
+ * follows a step backwards) are never mistaken for losses.
+ */
 static void
 bus_track_gap(struct fmn_bus *b, size_t k, const struct fmn_msg *m)
 {
 	json_t *ji = json_object_get(m->env, "i");
 	json_t *ju = json_object_get(m->env, "username");
-	const char *p = m->topic;
 	json_int_t i;
-	uintptr_t last;
+	uintptr_t v, last, insync;
 	void **slot;
-	int dots = 0;
 
-	if (!json_is_integer(ji) || (i = json_integer_value(ji)) <= 0)
+	if (!json_is_integer(ji) || (i = json_integer_value(ji)) <= 0 ||
+	    (uintmax_t)i > UINTPTR_MAX / 4)
 		return;
-	/* Key: socket, username, topic up to the category (4 tokens). */
 	fmn_buf_reset(&b->keybuf);
-	fmn_buf_printf(&b->keybuf, "%zu\x1f%s\x1f", k,
+	fmn_buf_printf(&b->keybuf, "%zu\x1f%s", k,
 	    json_is_string(ju) ? json_string_value(ju) : "");
-	while (*p != '\0' && !(*p == '.' && ++dots == 4))
-		p++;
-	fmn_buf_add(&b->keybuf, m->topic, (size_t)(p - m->topic));
 	if (b->gaps.n >= BUS_GAP_KEYS_MAX)
 		fmn_hmap_clear(&b->gaps, NULL);
 	slot = fmn_hmap_put(&b->gaps, b->keybuf.data);
-	last = (uintptr_t)*slot;
-	if (last != 0 && (uintptr_t)i > last + 1 &&
+	v = (uintptr_t)*slot;
+	last = v >> 1;
+	insync = 0;
+	if (last != 0 && (uintptr_t)i == last + 1)
+		insync = 1;
+	else if (last != 0 && (v & 1) && (uintptr_t)i > last + 1 &&
 	    (uintptr_t)i - last - 1 < BUS_GAP_MAX) {
 		fmn_counters_add(b->counters, FMN_C_MESSAGES_DROPPED,
 		    (long long)((uintptr_t)i - last - 1));
-		log_debug("bus: %s: gap in %s: %lu message(s) missed",
+		log_debug("bus: %s: publisher %s skipped from %lu to %lu",
 		    b->socks[k].endpoint, b->keybuf.data,
-		    (unsigned long)((uintptr_t)i - last - 1));
+		    (unsigned long)last, (unsigned long)i);
 	}
-	*slot = (void *)(uintptr_t)i;
+	*slot = (void *)(((uintptr_t)i << 1) | insync);
 }
 
 enum fmn_bus_status

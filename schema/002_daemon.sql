@@ -9,3 +9,5 @@ CREATE INDEX notifications_digest ON notifications(digest)
 	WHERE digest IS NOT NULL;
 -- Batched (and waiting) notifications per destination.
 CREATE INDEX notifications_dest ON notifications(destination_id, state);
+-- The scheduler's pick: due notifications of one context.
+CREATE INDEX notifications_ctx_due ON notifications(state, context, next_try);

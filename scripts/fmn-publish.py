@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""Publish real bus messages in fedmsg frames (topic, JSON envelope).
+
+Binds a ZeroMQ XPUB socket, waits until a subscriber has subscribed (the
+subscription message is the readiness signal: nothing is sent into the
+void), then sends the envelopes of a corpus file: a JSON array whose
+elements are envelopes or {"msg": envelope, ...} records (the format of
+fmfi-dev.json), or JSON lines of envelopes.
+
+Each message gets a fresh msg_id unless --keep-ids, and the publisher's
+own "i" counter and username, as a fedmsg endpoint would send them.
+"""
+
+import argparse
+import json
+import socket
+import sys
+import time
+import uuid
+
+import zmq
+
+
+def load(path):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    try:
+        data = json.loads(text)
+        if isinstance(data, dict):
+            data = [data]
+    except ValueError:
+        data = [json.loads(line) for line in text.splitlines() if line.strip()]
+    out = []
+    for item in data:
+        env = item.get("msg") if "topic" not in item else item
+        if isinstance(env, dict) and isinstance(env.get("topic"), str):
+            out.append(env)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bind", required=True,
+                    help="endpoint to bind, e.g. tcp://127.0.0.1:9940")
+    ap.add_argument("--count", type=int, default=0,
+                    help="messages to send (default: the whole file once)")
+    ap.add_argument("--rate", type=float, default=0,
+                    help="messages per second (default: as fast as possible)")
+    ap.add_argument("--keep-ids", action="store_true",
+                    help="keep the corpus msg_ids instead of fresh ones")
+    ap.add_argument("--timeout", type=float, default=30,
+                    help="seconds to wait for a subscriber")
+    ap.add_argument("--ids-out", help="write the msg_ids sent, one a line")
+    ap.add_argument("file", help="corpus file")
+    args = ap.parse_args()
+
+    envs = load(args.file)
+    if not envs:
+        sys.exit("fmn-publish: %s: no envelopes" % args.file)
+    count = args.count or len(envs)
+
+    ctx = zmq.Context()
+    pub = ctx.socket(zmq.XPUB)
+    pub.setsockopt(zmq.SNDHWM, 0)
+    pub.setsockopt(zmq.LINGER, 10000)
+    pub.bind(args.bind)
+    if not pub.poll(int(args.timeout * 1000), zmq.POLLIN):
+        sys.exit("fmn-publish: no subscriber within %gs" % args.timeout)
+    pub.recv()      # the subscription
+
+    ids = open(args.ids_out, "w") if args.ids_out else None
+    host = socket.gethostname()
+    start = time.monotonic()
+    for n in range(count):
+        env = dict(envs[n % len(envs)])
+        if not args.keep_ids or "msg_id" not in env:
+            env["msg_id"] = "%d-%s" % (time.gmtime().tm_year, uuid.uuid4())
+        env["i"] = n + 1
+        env["username"] = "fmn-publish"
+        env["timestamp"] = time.time()
+        env.setdefault("source_name", "fmn-publish@" + host)
+        pub.send_multipart([env["topic"].encode("utf-8"),
+                            json.dumps(env).encode("utf-8")])
+        if ids:
+            ids.write(env["msg_id"] + "\n")
+        if args.rate > 0:
+            delay = start + (n + 1) / args.rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+    if ids:
+        ids.close()
+    print("fmn-publish: %d message(s) sent" % count, file=sys.stderr)
+    pub.close()     # lingers until the queue is flushed
+    ctx.term()
+
+
+if __name__ == "__main__":
+    main()
