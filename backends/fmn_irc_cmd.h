@@ -1,0 +1,25 @@
+/*
+ * The bot's commands, sent to it by private message: help, stop, start,
+ * list filters, confirm SECRET. A command is obeyed only when the sender
+ * owns an IRC destination with that nick (compared with the server's
+ * case mapping); anyone else gets the same polite refusal whatever the
+ * command, so the bot tells strangers nothing about who uses it.
+ */
+#ifndef FMN_IRC_CMD_H
+#define FMN_IRC_CMD_H
+
+#include <sqlite3.h>
+
+#include "fmn_irc_text.h"
+
+/*
+ * Handle text sent by nick at time now; the reply lines (plain text, not
+ * yet sanitised or split) are appended to reply, and *refused says
+ * whether the reply is the refusal given to strangers. Returns 0, or -1
+ * after a database error (reply then holds an apology, *cause the reason).
+ */
+int fmn_irc_cmd_handle(sqlite3 *db, enum fmn_irc_casemap cm, const char *nick,
+    const char *text, double now, struct fmn_irc_lines *reply, int *refused,
+    char **cause);
+
+#endif
