@@ -146,6 +146,18 @@ class Server:
                         (n, timeout, len(got), got))
                 self.cond.wait(left)
 
+    def wait_until(self, pred, timeout=30):
+        """Wait until pred(all mails so far) is true. Raises
+        AssertionError on timeout."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not pred(list(self.mails)):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("condition not met within %ss: "
+                                         "%r" % (timeout, self.mails))
+                self.cond.wait(left)
+
     def wait_rejected(self, n, timeout=30):
         """Wait until n recipients were refused; returns them."""
         deadline = time.monotonic() + timeout
