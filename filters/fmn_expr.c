@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fmn_expr.h"
 
@@ -157,7 +158,7 @@ enum xop {
 	X_NVR, X_NV, X_PREFIX, X_SUFFIX, X_TRUNC, X_ALIAS, X_EMAIL,
 	X_SPLIT, X_RE, X_REALL, X_SUB, X_MENTIONS, X_JOIN, X_AND, X_COUNT,
 	X_FIRST, X_LAST, X_UNIQ, X_SORT, X_KEYS, X_MAP, X_DROP, X_DEFAULT,
-	X_PLURAL, X_JSON, X_NOT, X_STRING, X_SERIES,
+	X_PLURAL, X_JSON, X_NOT, X_STRING, X_SERIES, X_WHERE, X_GET,
 };
 
 static const struct {
@@ -199,6 +200,8 @@ static const struct {
 	{ "not", X_NOT, 0, 0 },
 	{ "string", X_STRING, 0, 0 },
 	{ "series", X_SERIES, 0, 1 },
+	{ "where", X_WHERE, 2, 8 },
+	{ "get", X_GET, 1, 1 },
 };
 
 struct xform {
@@ -1239,6 +1242,31 @@ apply(const struct xform *x, struct fmn_eval *ev, struct vals *vs)
 			if (json_is_object(j))
 				json_object_foreach(j, key, v)
 					vals_push(&out, jstr(key, strlen(key)));
+			continue;
+		}
+		if (x->op == X_GET) {
+			json_t *v = json_is_object(j) ?
+			    json_object_get(j, x->args[0]) : NULL;
+
+			if (v != NULL && !json_is_null(v))
+				vals_push(&out, json_incref(v));
+			continue;
+		}
+		if (x->op == X_WHERE) {
+			/* Objects whose member equals one of the values. */
+			json_t *v = json_is_object(j) ?
+			    json_object_get(j, x->args[0]) : NULL;
+			const char *t;
+
+			if (v == NULL || (t = vtext(v, tmp, sizeof(tmp),
+			    &len)) == NULL)
+				continue;
+			for (k = 1; k < x->nargs; k++)
+				if (strlen(x->args[k]) == len &&
+				    strncasecmp(x->args[k], t, len) == 0)
+					break;
+			if (k < x->nargs)
+				vals_push(&out, json_incref(j));
 			continue;
 		}
 		if (x->op == X_STRING) {
