@@ -103,7 +103,8 @@ sort_bucket(const char *key, void *value, void *arg)
 
 	(void)key;
 	(void)arg;
-	qsort(b->v, b->n, sizeof(*b->v), entry_cmp);
+	if (b->n > 1)
+		qsort(b->v, b->n, sizeof(*b->v), entry_cmp);
 }
 
 /* The literal token a glob indexes under; NULL if it has none. */
@@ -541,7 +542,8 @@ fmn_defs_load_text(struct fmn_defs *d, const char *name, const char *text,
 	fmn_strmap_foreach(sc.tables, publish_table, d->tables);
 	fmn_strmap_destroy(&sc.tables, NULL);
 	fmn_strmap_foreach(d->index, sort_bucket, NULL);
-	qsort(d->wild.v, d->wild.n, sizeof(*d->wild.v), entry_cmp);
+	if (d->wild.n > 1)
+		qsort(d->wild.v, d->wild.n, sizeof(*d->wild.v), entry_cmp);
 	return 0;
 }
 

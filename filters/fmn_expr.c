@@ -1165,7 +1165,8 @@ apply(const struct xform *x, struct fmn_eval *ev, struct vals *vs)
 		}
 		return;
 	case X_SORT:
-		qsort(vs->v, vs->n, sizeof(*vs->v), cmp_text);
+		if (vs->n > 1)
+			qsort(vs->v, vs->n, sizeof(*vs->v), cmp_text);
 		return;
 	case X_UNIQ:
 		for (i = 0; i < vs->n; i++) {
@@ -1195,7 +1196,8 @@ apply(const struct xform *x, struct fmn_eval *ev, struct vals *vs)
 
 		if (lim < 2)
 			lim = 2;
-		qsort(vs->v, vs->n, sizeof(*vs->v), cmp_text);
+		if (vs->n > 1)
+			qsort(vs->v, vs->n, sizeof(*vs->v), cmp_text);
 		for (i = 0; i < vs->n; i++)
 			if (u.n == 0 || cmp_text(&vs->v[i], &u.v[u.n - 1]) != 0)
 				vals_push(&u, json_incref(vs->v[i]));
