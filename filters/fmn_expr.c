@@ -159,6 +159,7 @@ enum xop {
 	X_SPLIT, X_RE, X_REALL, X_SUB, X_MENTIONS, X_JOIN, X_AND, X_COUNT,
 	X_FIRST, X_LAST, X_UNIQ, X_SORT, X_KEYS, X_MAP, X_DROP, X_DEFAULT,
 	X_PLURAL, X_JSON, X_NOT, X_STRING, X_SERIES, X_WHERE, X_GET,
+	X_LOOKUP,
 };
 
 static const struct {
@@ -202,9 +203,12 @@ static const struct {
 	{ "series", X_SERIES, 0, 1 },
 	{ "where", X_WHERE, 2, 8 },
 	{ "get", X_GET, 1, 1 },
+	{ "lookup", X_LOOKUP, 1, 1 },
 };
 
 struct xform {
+	char			**path;		/* lookup: where the object is */
+	size_t			 npath;
 	enum xop		 op;
 	char			*args[8];
 	size_t			 nargs;
@@ -469,6 +473,22 @@ parse_xform(struct parser *ps, struct xform *x)
 		    ps->cause)) == NULL)
 			return -1;
 		break;
+	case X_LOOKUP: {
+		/* The argument is a path (no wildcards) to an object. */
+		struct parser sub = { ps->sc, x->args[0], ps->cause, 0 };
+		struct term t;
+
+		memset(&t, 0, sizeof(t));
+		if (x->args[0][0] != '/' || parse_path(&sub, &t) == -1 ||
+		    *sub.p != '\0') {
+			fmn_set_cause(ps->cause, "lookup needs a /path, not "
+			    "\"%s\"", x->args[0]);
+			return -1;
+		}
+		x->path = t.seg;
+		x->npath = t.nseg;
+		break;
+	}
 	case X_MAP:
 		if ((x->table = find_table(ps->sc, x->args[0])) == NULL) {
 			fmn_set_cause(ps->cause, "no table named \"%s\"",
@@ -1269,6 +1289,21 @@ apply(const struct xform *x, struct fmn_eval *ev, struct vals *vs)
 					break;
 			if (k < x->nargs)
 				vals_push(&out, json_incref(j));
+			continue;
+		}
+		if (x->op == X_LOOKUP) {
+			/* Like Python's d.get(v, v). */
+			struct vals obj = { NULL, 0, 0 };
+			json_t *v = NULL;
+
+			walk(ev->env, x->path, x->npath, &obj);
+			if ((s = vtext(j, tmp, sizeof(tmp), &len)) != NULL &&
+			    obj.n == 1 && json_is_object(obj.v[0]) &&
+			    strlen(s) == len)
+				v = json_object_get(obj.v[0], s);
+			vals_push(&out, json_incref(v != NULL &&
+			    !json_is_null(v) ? v : j));
+			vals_free(&obj);
 			continue;
 		}
 		if (x->op == X_STRING) {
