@@ -19,7 +19,7 @@
 #include "fmn_mail.h"
 #include "fmn_util.h"
 
-#define MBOX_MAX_PENDING	512	/* deliveries per write */
+#define MBOX_MAX_PENDING	64	/* deliveries per write and fsync */
 #define MBOX_LOCK_RETRY_MS	100	/* another process holds the lock */
 
 struct mbox {

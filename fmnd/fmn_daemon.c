@@ -38,6 +38,7 @@
 #define DAEMON_BATCH_MAX	500	/* messages per intake transaction */
 #define DAEMON_BATCH_MS		20	/* time per intake transaction */
 #define DAEMON_DISPATCH_MAX	2000	/* deliveries handed per pass */
+#define DAEMON_DISPATCH_CHUNK	32	/* deliveries handed per commit */
 #define DAEMON_TICK_MS		250	/* scheduler: retries, digests */
 #define DAEMON_CHANGES_MS	200	/* PRAGMA data_version poll */
 #define DAEMON_FLUSH_MS		1000	/* counters persisted */
@@ -457,7 +458,7 @@ static void
 daemon_deliver(struct fmn_daemon *d, int tick, int confirm)
 {
 	double now = fmn_now();
-	int rc;
+	int rc, total;
 
 	if (!tick && !confirm && !d->dispatch &&
 	    !fmn_sched_has_outcomes(d->sched))
@@ -474,11 +475,25 @@ daemon_deliver(struct fmn_daemon *d, int tick, int confirm)
 			d->dispatch = 1;
 	}
 	if (tick || d->dispatch) {
-		rc = fmn_sched_dispatch(d->sched, now, DAEMON_DISPATCH_MAX);
-		if (rc < 0)
-			goto fail;
+		/*
+		 * Commit every few hand-offs: what a crash can deliver twice
+		 * is what was handed over since the last commit.
+		 */
+		total = 0;
+		do {
+			rc = fmn_sched_dispatch(d->sched, now,
+			    DAEMON_DISPATCH_CHUNK);
+			if (rc < 0 || fmn_sched_apply(d->sched, now) != 0)
+				goto fail;
+			total += rc;
+			if (rc == DAEMON_DISPATCH_CHUNK &&
+			    (fmn_queue_commit(d->queue) != 0 ||
+			    fmn_queue_begin(d->queue) != 0))
+				return;
+		} while (rc == DAEMON_DISPATCH_CHUNK &&
+		    total < DAEMON_DISPATCH_MAX);
 		/* More may be due than one pass hands over. */
-		d->dispatch = rc >= DAEMON_DISPATCH_MAX;
+		d->dispatch = rc == DAEMON_DISPATCH_CHUNK;
 	}
 	if (confirm)
 		fmn_sched_confirm(d->sched, now);
@@ -527,24 +542,25 @@ daemon_changes(struct fmn_daemon *d)
 			log_err("reload of aliases: %s", cause);
 			free(cause);
 			cause = NULL;
-		} else
-			log_info("aliases reloaded");
+		}
 	}
 	if (shared) {
 		if (fmn_engine_reload_shared(d->engine, d->db, &cause) != 0) {
 			log_err("reload of owners and groups: %s", cause);
 			free(cause);
 			cause = NULL;
-		} else
-			log_info("owners and groups reloaded");
+		}
 	}
 	if (users.n > 0) {
-		log_info("%zu user(s) changed: recompiled", users.n);
 		daemon_reload_users(d, &users);
 		/* A new destination may wait for its confirmation request. */
 		d->next_confirm = 0;
 		d->dispatch = 1;
 	}
+	/* Tests and admins wait for this line to know a change is live. */
+	log_info("changes up to %lld applied: %zu user(s) recompiled%s%s",
+	    d->changes_seen, users.n, aliases ? ", aliases" : "",
+	    shared ? ", owners and groups" : "");
 	fmn_imap_clear(&users, NULL);
 }
 

@@ -1,0 +1,426 @@
+"""fmnd end to end: a real ZeroMQ publisher, a temporary database, the
+capture or mbox backend; nothing waits a fixed time, everything waits
+for a log line, a counter or a file with a timeout."""
+
+import json
+import mailbox
+import os
+import re
+import signal
+import sqlite3
+import threading
+import time
+
+import fmntest
+import fmndtest
+from fmndtest import envelope, wait_until
+
+WIKI = "org.fedoraproject.prod.wiki.article.edit"
+BUILD = "org.fedoraproject.prod.buildsys.build.state.change"
+
+
+def wiki(title="Messaging SIG", **kw):
+    return envelope(WIKI, {"user": "Ralph", "title": title,
+                           "url": "http://x.org/w"}, **kw)
+
+
+def build_msg(**kw):
+    return envelope(BUILD, {"name": "kernel", "owner": "jforbes",
+                            "version": "6.1", "release": "1.fc40",
+                            "new": 1, "instance": "primary",
+                            "build_id": 1, "task_id": 2}, **kw)
+
+
+class Setup:
+    def __init__(self, users=(), conf="", backend="capture", args=()):
+        self.tmp = fmntest.tmpdir()
+        self.db = os.path.join(self.tmp, "fmn.db")
+        fmntest.fmnctl("init", db=self.db, check=0)
+        for u in users:
+            fmndtest.add_user(self.db, *u[:1], **u[1]) if isinstance(
+                u, tuple) else fmndtest.add_user(self.db, u)
+        self.cap = os.path.join(self.tmp, "capture.jsonl")
+        self.mbox = os.path.join(self.tmp, "fmn.mbox")
+        url = ("capture:" + self.cap) if backend == "capture" else (
+            "mbox:" + self.mbox)
+        self.pub = fmndtest.Publisher()
+        self.d = fmndtest.Daemon(self.db, self.pub.endpoint, url, conf,
+                                 args, tmp=self.tmp)
+        self.pub.wait_subscriber()
+
+    def sync(self, timeout=10):
+        """Wait until the daemon applied every change made so far."""
+        con = sqlite3.connect(self.db)
+        seq = con.execute("SELECT coalesce(max(seq), 0) FROM changes"
+                          ).fetchone()[0]
+        con.close()
+
+        def applied():
+            done = [int(x) for x in re.findall(r"changes up to (\d+) applied",
+                                               self.d.log())]
+            return seq == 0 or (done and max(done) >= seq)
+        wait_until(applied, timeout, 0.02, "changes up to %d" % seq)
+
+    def deliveries(self, kind=None):
+        return [d for d in fmndtest.read_capture(self.cap)
+                if kind is None or d["kind"] == kind]
+
+    def status(self):
+        return fmndtest.status(self.db)
+
+    def wait_counter(self, name, value, timeout=30):
+        return wait_until(lambda: self.status()[name] >= value, timeout,
+                          0.05, "%s >= %d" % (name, value))
+
+    def close(self):
+        rc = self.d.stop()
+        self.pub.close()
+        return rc
+
+
+def test_expected_notifications_arrive():
+    """What the daemon delivers is exactly what `fmnctl match` says."""
+    s = Setup()
+    try:
+        fmndtest.add_user(s.db, "ralph", rules=["user:ralph"])
+        fmndtest.add_user(s.db, "kernelfan", rules=["package:kernel"])
+        fmndtest.add_user(s.db, "wikifan", rules=["category:wiki"])
+        fmndtest.add_user(s.db, "nobody", rules=["user:nobody-at-all"])
+        envs = []
+        for env in fmntest.corpus():
+            env = dict(env)
+            env["msg_id"] = fmndtest.fresh_id()
+            envs.append(env)
+        lines = "".join(json.dumps(e) + "\n" for e in envs)
+        expected = set()
+        for line in fmntest.fmnctl("match", "-", db=s.db, input=lines,
+                                   check=0).stdout.splitlines():
+            m = json.loads(line)
+            for r in m.get("recipients", []):
+                expected.add((m["msg_id"], r["user"], r["filter"]))
+        assert expected, "the corpus matches nobody"
+        # The users were added after the daemon started: live changes.
+        s.sync()
+        for env in envs:
+            s.pub.send(env)
+        s.wait_counter("messages_processed", len(envs))
+        s.wait_counter("notifications_delivered", len(expected))
+        got = set()
+        for d in s.deliveries():
+            assert d["kind"] == "single", d
+            for n in d["notices"]:
+                got.add((n["msg_id"], d["user"], n["filter"]))
+                assert n["topic"] and n["subtitle"], n
+        assert got == expected, (sorted(expected - got)[:5],
+                                 sorted(got - expected)[:5])
+        st = s.status()
+        assert st["notifications_queued"] == len(expected), st
+        assert st["messages_invalid"] == 0, st
+    finally:
+        assert s.close() == 0
+
+
+def test_mbox_is_readable_and_carries_fedmsg_headers():
+    s = Setup(backend="mbox")
+    try:
+        fmndtest.add_user(s.db, "ralph", rules=["category:wiki"])
+        s.sync()
+        ids = [s.pub.send(wiki(title="From the start %d" % i))
+               for i in range(3)]
+        s.wait_counter("notifications_delivered", 3)
+        box = mailbox.mbox(s.mbox)
+        msgs = list(box)
+        assert len(msgs) == 3, len(msgs)
+        assert sorted(m["X-Fedmsg-Id"] for m in msgs) == sorted(ids)
+        for m in msgs:
+            assert m["X-Fedmsg-Topic"] == WIKI, m["X-Fedmsg-Topic"]
+            assert m["To"] and "ralph@example.org" in m["To"]
+            assert m["Subject"]
+        with open(s.mbox, "rb") as f:
+            raw = f.read()
+        assert b"\r\n" not in raw
+        assert raw.startswith(b"From ")
+    finally:
+        assert s.close() == 0
+
+
+def test_digest_forms_by_count():
+    s = Setup()
+    try:
+        fmndtest.add_user(s.db, "ralph", rules=["category:wiki"])
+        fmntest.fmnctl("pref", "set", "ralph", "email", "--batch-count", "3",
+                       db=s.db, check=0)
+        s.sync()
+        ids = [s.pub.send(wiki()) for _ in range(7)]
+        s.wait_counter("messages_processed", 7)
+        digests = wait_until(lambda: len(s.deliveries("digest")) >= 2 and
+                             s.deliveries("digest"), 10, 0.05, "2 digests")
+        assert [len(d["notices"]) for d in digests] == [3, 3], digests
+        got = [n["msg_id"] for d in digests for n in d["notices"]]
+        assert got == ids[:6], (got, ids)
+        q = fmntest.fmnctl_json("queue", db=s.db)
+        assert q["totals"]["batched"] == 1, q
+        assert not s.deliveries("single")
+    finally:
+        assert s.close() == 0
+
+
+def test_digest_forms_by_time():
+    s = Setup()
+    try:
+        fmndtest.add_user(s.db, "ralph", rules=["category:wiki"])
+        fmntest.fmnctl("pref", "set", "ralph", "email", "--batch-delta", "1",
+                       db=s.db, check=0)
+        s.sync()
+        t0 = time.time()
+        ids = [s.pub.send(wiki()) for _ in range(4)]
+        digest = wait_until(lambda: s.deliveries(), 10, 0.05, "a digest")
+        assert len(digest) == 1 and digest[0]["kind"] == "digest", digest
+        assert [n["msg_id"] for n in digest[0]["notices"]] == ids
+        assert digest[0]["t"] >= t0 + 0.9, digest[0]["t"] - t0
+        # A digest of one goes out as a normal notification.
+        one = s.pub.send(wiki())
+        single = wait_until(lambda: s.deliveries("single"), 10, 0.05,
+                            "a single")
+        assert [n["msg_id"] for n in single[0]["notices"]] == [one]
+    finally:
+        assert s.close() == 0
+
+
+def test_invalid_frames_are_counted_and_the_daemon_goes_on():
+    s = Setup(conf="[bus]\nmax_message_size = 4096\n")
+    try:
+        fmndtest.add_user(s.db, "ralph", rules=["category:wiki"])
+        s.sync()
+        good = wiki()
+        body = json.dumps(good).encode()
+        s.pub.send_raw([WIKI.encode()])                          # 1 frame
+        s.pub.send_raw([WIKI.encode(), body, b"extra"])          # 3 frames
+        s.pub.send_raw([WIKI.encode(), b"{not json"])            # JSON
+        s.pub.send_raw([WIKI.encode(), b'{"topic": "\xff\xfe"}'])  # UTF-8
+        s.pub.send_raw([b"\xc3\x28", body])                      # UTF-8
+        s.pub.send_raw([b"org.other.topic", body])               # topic
+        s.pub.send_raw([WIKI.encode(), b"[1, 2, 3]"])            # envelope
+        big = wiki(title="x" * 5000)
+        s.pub.send_raw([WIKI.encode(), json.dumps(big).encode()])  # size
+        s.pub.send_raw([WIKI.encode(), b""])                     # empty
+        s.pub.send(good)
+        s.wait_counter("notifications_delivered", 1)
+        st = s.wait_counter("messages_invalid", 9)
+        st = s.status()
+        assert st["messages_invalid_frames"] == 2, st
+        assert st["messages_invalid_json"] == 2, st
+        assert st["messages_invalid_utf8"] == 2, st
+        assert st["messages_invalid_topic"] == 1, st
+        assert st["messages_invalid_envelope"] == 1, st
+        assert st["messages_invalid_size"] == 1, st
+        assert st["messages_processed"] == 1, st
+        log = s.d.log()
+        # Logged once per kind, not once per message.
+        assert log.count("invalid message (frames)") == 1, log
+        assert s.d.proc.poll() is None
+    finally:
+        assert s.close() == 0
+
+
+def test_duplicates_dropped_also_after_restart():
+    s = Setup()
+    try:
+        fmndtest.add_user(s.db, "ralph", rules=["category:wiki"])
+        s.sync()
+        env = wiki()
+        s.pub.send(env)
+        s.pub.send(env)
+        s.wait_counter("messages_duplicate", 1)
+        s.wait_counter("notifications_delivered", 1)
+        assert s.d.stop() == 0
+        s.d.start()
+        s.pub.wait_subscriber()
+        s.pub.send(env)
+        s.pub.send(wiki())
+        s.wait_counter("messages_duplicate", 2)
+        s.wait_counter("notifications_delivered", 2)
+        ids = [n["msg_id"] for d in s.deliveries() for n in d["notices"]]
+        assert ids.count(env["msg_id"]) == 1, ids
+    finally:
+        assert s.close() == 0
+
+
+def test_crash_and_restart_loses_nothing():
+    """SIGKILL mid-stream while the publisher keeps re-sending: after a
+    restart every notification arrives, duplicates are a handful."""
+    s = Setup()
+    stop = threading.Event()
+    try:
+        fmndtest.add_user(s.db, "ralph", rules=["category:wiki"])
+        fmndtest.add_user(s.db, "bob", rules=["category:buildsys"])
+        s.sync()
+        envs = [wiki() if i % 2 else build_msg() for i in range(3000)]
+
+        def publish():
+            # Round after round, like a publisher that re-sends what it
+            # has no acknowledgement for; paced like a busy bus.
+            while not stop.is_set():
+                for i, env in enumerate(envs):
+                    if stop.is_set():
+                        return
+                    s.pub.send(env)
+                    if i % 50 == 49:
+                        time.sleep(0.01)
+        t = threading.Thread(target=publish, daemon=True)
+        t.start()
+        s.wait_counter("messages_processed", 800)
+        assert s.d.kill() == -signal.SIGKILL
+        s.d.start()
+        wait_until(lambda: s.status()["messages_processed"] >= len(envs),
+                   120, 0.1, "every message processed")
+        stop.set()
+        t.join()
+        st = wait_until(lambda: (lambda st: st["notifications_delivered"]
+                                 >= st["notifications_queued"] and st)(
+                                     s.status()), 60, 0.1, "all delivered")
+        assert st["notifications_queued"] == len(envs), st
+        con = sqlite3.connect(s.db)
+        left = con.execute("SELECT count(*) FROM notifications WHERE "
+                           "state != 'delivered'").fetchone()[0]
+        con.close()
+        assert left == 0, left
+        ids = [n["msg_id"] for d in s.deliveries() for n in d["notices"]]
+        assert set(ids) == set(e["msg_id"] for e in envs)
+        dups = len(ids) - len(set(ids))
+        assert dups <= 50, dups
+    finally:
+        stop.set()
+        assert s.close() == 0
+
+
+def test_filter_added_live_takes_effect_within_a_second():
+    s = Setup()
+    try:
+        fmndtest.add_user(s.db, "ralph")
+        s.sync()
+        s.pub.send(wiki())
+        s.wait_counter("messages_processed", 1)
+        assert not s.deliveries()
+        t0 = time.monotonic()
+        fmntest.fmnctl("filter", "add", "ralph", "email", "wiki",
+                       "category:wiki", db=s.db, check=0)
+        added = time.monotonic()
+        sent = {}
+        # A message every 50 ms: the first one notified tells when the
+        # filter took effect.
+        while time.monotonic() < added + 5 and not s.deliveries():
+            sent[s.pub.send(wiki())] = time.monotonic()
+            time.sleep(0.05)
+        first = s.deliveries()[0]["notices"][0]["msg_id"]
+        took = sent[first] - added
+        assert took <= 1.0, (took, added - t0)
+    finally:
+        assert s.close() == 0
+
+
+def test_sigterm_exits_zero_promptly():
+    s = Setup()
+    try:
+        fmndtest.add_user(s.db, "ralph", rules=["category:wiki"])
+        s.sync()
+        for _ in range(200):
+            s.pub.send(wiki())
+        t0 = time.monotonic()
+        rc = s.d.stop(signal.SIGTERM, timeout=10)
+        took = time.monotonic() - t0
+        assert rc == 0, (rc, s.d.log())
+        assert took < 6, took
+        con = sqlite3.connect(s.db)
+        sending = con.execute("SELECT count(*) FROM notifications WHERE "
+                              "state = 'sending'").fetchone()[0]
+        con.close()
+        assert sending == 0
+    finally:
+        s.pub.close()
+
+
+def test_sighup_reloads_the_configuration():
+    s = Setup(conf="[delivery]\nretry_max = 60\n")
+    try:
+        with open(s.d.conf, "a") as f:
+            f.write("[log]\nlevel = debug\n")
+        s.d.send_signal(signal.SIGHUP)
+        wait_until(lambda: "configuration reloaded" in s.d.log(), 10, 0.05,
+                   "reload")
+        with open(s.d.conf, "a") as f:
+            f.write("nonsense\n")
+        s.d.send_signal(signal.SIGHUP)
+        wait_until(lambda: "keeping the running configuration" in s.d.log(),
+                   10, 0.05, "refused reload")
+        assert s.d.proc.poll() is None
+    finally:
+        assert s.close() == 0
+
+
+def test_temporary_failure_retried_with_backoff():
+    s = Setup(conf="[delivery]\nretry_initial = 1\nretry_max = 1\n")
+    try:
+        fmndtest.add_user(s.db, "ralph", address="tempfail@example.org",
+                          rules=["category:wiki"])
+        s.sync()
+        open(s.cap + ".tempfail", "w").close()
+        mid = s.pub.send(wiki())
+        s.wait_counter("notifications_retried", 2)
+        assert not s.deliveries()
+        q = fmntest.fmnctl_json("queue", db=s.db)
+        assert q["totals"]["queued"] + q["totals"]["sending"] == 1, q
+        os.unlink(s.cap + ".tempfail")
+        s.wait_counter("notifications_delivered", 1)
+        assert [n["msg_id"] for n in s.deliveries()[0]["notices"]] == [mid]
+    finally:
+        assert s.close() == 0
+
+
+def test_permanent_failure_marks_destination_failing():
+    s = Setup()
+    try:
+        fmndtest.add_user(s.db, "ralph", address="permfail@example.org",
+                          rules=["category:wiki"])
+        fmndtest.add_user(s.db, "alice", rules=["category:wiki"])
+        s.sync()
+        s.pub.send(wiki())
+        st = s.wait_counter("notifications_failed", 1)
+        s.wait_counter("notifications_delivered", 1)
+        st = s.status()
+        assert [f["address"] for f in st["failing_destinations"]] == [
+            "permfail@example.org"], st
+        assert "550" in st["failing_destinations"][0]["last_error"]
+        # No more deliveries are tried to it; alice keeps getting hers.
+        s.pub.send(wiki())
+        s.wait_counter("notifications_delivered", 2)
+        assert s.status()["notifications_failed"] == 1
+        assert "marked failing" in s.d.log()
+        out = fmntest.fmnctl("status", db=s.db, check=0).stdout
+        assert "permfail@example.org" in out
+    finally:
+        assert s.close() == 0
+
+
+def test_confirmation_request_sent_once():
+    s = Setup()
+    try:
+        fmntest.fmnctl("user", "add", "carol", db=s.db, check=0)
+        out = fmntest.fmnctl_json("dest", "add", "carol", "email",
+                                  "carol@example.org", db=s.db)
+        d = wait_until(lambda: s.deliveries("confirm"), 10, 0.05,
+                       "a confirmation")
+        assert d[0]["secret"] == out["secret"], (d, out)
+        assert d[0]["address"] == "carol@example.org"
+        s.wait_counter("confirmations_sent", 1)
+        fmntest.fmnctl("filter", "add", "carol", "email", "w",
+                       "category:wiki", db=s.db, check=0)
+        s.pub.send(wiki())
+        s.wait_counter("messages_processed", 1)
+        assert len(s.deliveries()) == 1   # pending: nothing else
+    finally:
+        assert s.close() == 0
+
+
+if __name__ == "__main__":
+    fmntest.main(globals())
