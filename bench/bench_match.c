@@ -1,0 +1,286 @@
+/*
+ * Matching benchmark (docs/benchmarks.md, "Matching"). In one run:
+ *  1. the floor: parse every corpus envelope (fresh msg_ids), nothing else;
+ *  2. N users (default 10000), each with the default filters in two
+ *     contexts (email and irc, ~70 rules) and ~20 owned packages, loaded
+ *     into the engine;
+ *  3. parse + derive facts + match every envelope against all of them.
+ * Prints both rates, their ratio, and the peak RSS.
+ *
+ * usage: bench_match [N] [CORPUS] [SECONDS]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "fmn_defaults.h"
+#include "fmn_facts.h"
+#include "fmn_match.h"
+#include "fmn_msg.h"
+#include "fmn_store.h"
+#include "fmn_util.h"
+
+#define PKGS_PER_USER	20
+#define UNIVERSE	20000	/* packages in the distribution */
+
+static uint64_t rng = 88172645463325252ull;
+
+static uint32_t
+rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+static void
+die(const char *what, const char *cause)
+{
+	fprintf(stderr, "bench_match: %s: %s\n", what, cause ? cause : "");
+	exit(1);
+}
+
+static long
+peak_rss_kb(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+/* Corpus envelopes as text, each with a fresh msg_id; names it mentions. */
+static char **
+load_corpus(const char *path, size_t *n, char ***names, size_t *nnames,
+    char ***pkgs, size_t *npkgs)
+{
+	json_error_t jerr;
+	json_t *all, *it, *env, *x;
+	char **v, id[64];
+	size_t i, j;
+
+	if ((all = json_load_file(path, 0, &jerr)) == NULL)
+		die(path, jerr.text);
+	v = xcalloc(json_array_size(all), sizeof(*v));
+	*names = xcalloc(4096, sizeof(char *));
+	*pkgs = xcalloc(4096, sizeof(char *));
+	*n = *nnames = *npkgs = 0;
+	json_array_foreach(all, i, it) {
+		env = json_deep_copy(json_object_get(it, "msg"));
+		snprintf(id, sizeof(id), "bench-%zu-%08x", i, rnd(0xffffffffu));
+		json_object_set_new(env, "msg_id", json_string(id));
+		v[(*n)++] = json_dumps(env, JSON_COMPACT);
+		json_decref(env);
+		json_array_foreach(json_object_get(it, "expected_usernames"), j, x)
+			if (*nnames < 4096)
+				(*names)[(*nnames)++] = xstrdup(json_string_value(x));
+		json_array_foreach(json_object_get(it, "expected_packages"), j, x)
+			if (*npkgs < 4096)
+				(*pkgs)[(*npkgs)++] = xstrdup(json_string_value(x));
+	}
+	json_decref(all);
+	return v;
+}
+
+static void
+exec_sql(sqlite3 *db, const char *sql)
+{
+	char *cause = NULL;
+
+	if (fmn_store_exec(db, sql, &cause) != 0)
+		die(sql, cause);
+}
+
+/* N users, two confirmed destinations, the defaults twice, owned packages. */
+static void
+populate(sqlite3 *db, int nusers, char **names, size_t nnames, char **pkgs,
+    size_t npkgs)
+{
+	sqlite3_stmt *u, *d, *o;
+	char name[64], addr[96], pkg[64], *cause = NULL;
+	long long uid;
+	int i, k;
+
+	exec_sql(db, "BEGIN");
+	u = fmn_store_prepare(db, "INSERT OR IGNORE INTO users (name, created) "
+	    "VALUES (?, 0)", &cause);
+	d = fmn_store_prepare(db, "INSERT INTO destinations (user_id, context, "
+	    "address, confirmed, created) VALUES (?, ?, ?, 1, 0)", &cause);
+	o = fmn_store_prepare(db, "INSERT OR IGNORE INTO owners (namespace, "
+	    "package, owner) VALUES ('rpms', ?, ?)", &cause);
+	if (u == NULL || d == NULL || o == NULL)
+		die("prepare", cause);
+	for (i = 0; i < nusers; i++) {
+		/* The corpus's people are users too, so messages find them. */
+		if ((size_t)i < nnames)
+			snprintf(name, sizeof(name), "%s", names[i]);
+		else
+			snprintf(name, sizeof(name), "user%05d", i);
+		sqlite3_reset(u);
+		sqlite3_bind_text(u, 1, name, -1, SQLITE_TRANSIENT);
+		sqlite3_step(u);
+		if (sqlite3_changes(db) == 0)
+			continue;	/* a repeated corpus name */
+		uid = sqlite3_last_insert_rowid(db);
+		snprintf(addr, sizeof(addr), "%s@example.org", name);
+		sqlite3_reset(d);
+		sqlite3_bind_int64(d, 1, uid);
+		sqlite3_bind_text(d, 2, "email", -1, SQLITE_STATIC);
+		sqlite3_bind_text(d, 3, addr, -1, SQLITE_TRANSIENT);
+		sqlite3_step(d);
+		sqlite3_reset(d);
+		sqlite3_bind_text(d, 2, "irc", -1, SQLITE_STATIC);
+		sqlite3_bind_text(d, 3, name, -1, SQLITE_TRANSIENT);
+		sqlite3_step(d);
+		if (fmn_defaults_store(db, uid, name, "email", &cause) != 0 ||
+		    fmn_defaults_store(db, uid, name, "irc", &cause) != 0)
+			die("defaults", cause);
+		for (k = 0; k < PKGS_PER_USER; k++) {
+			/* Corpus packages are part of the universe. */
+			uint32_t p = rnd(UNIVERSE);
+
+			if (p < npkgs)
+				snprintf(pkg, sizeof(pkg), "%s", pkgs[p]);
+			else
+				snprintf(pkg, sizeof(pkg), "pkg-%05u", p);
+			sqlite3_reset(o);
+			sqlite3_bind_text(o, 1, pkg, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(o, 2, name, -1, SQLITE_TRANSIENT);
+			sqlite3_step(o);
+		}
+	}
+	sqlite3_finalize(u);
+	sqlite3_finalize(d);
+	sqlite3_finalize(o);
+	exec_sql(db, "COMMIT");
+}
+
+int
+main(int argc, char **argv)
+{
+	int nusers = argc > 1 ? atoi(argv[1]) : 10000;
+	const char *corpus = argc > 2 ? argv[2] : FMN_SOURCE_DIR "/tests/data/fmfi-dev.json";
+	double secs = argc > 3 ? atof(argv[3]) : 3.0;
+	char **env, **names, **pkgs, *cause = NULL, dbpath[64];
+	size_t n, nnames, npkgs, i, done, recipients = 0;
+	struct fmn_recipients rcpt = { 0 };
+	struct fmn_engine_stats st;
+	struct fmn_aliases *aliases;
+	struct fmn_defs *defs;
+	struct fmn_engine *e;
+	struct fmn_msg *m;
+	sqlite3 *db;
+	double t0, t1, parse_rate, match_rate, tm, match_only = 0;
+	double t_parse, t_match;
+	long rss_before;
+
+	if (access(corpus, R_OK) != 0)
+		corpus = "/work/shared/corpus/fmfi-dev.json";
+	fmn_log_set_level(FMN_LOG_ERR);
+	env = load_corpus(corpus, &n, &names, &nnames, &pkgs, &npkgs);
+
+	/* 2. The users. */
+	snprintf(dbpath, sizeof(dbpath), "/tmp/bench_match.%ld.db", (long)getpid());
+	unlink(dbpath);
+	if ((db = fmn_store_open(dbpath, &cause)) == NULL)
+		die(dbpath, cause);
+	t0 = fmn_now();
+	populate(db, nusers, names, nnames, pkgs, npkgs);
+	t1 = fmn_now();
+	printf("populated %d users in %.1f s\n", nusers, t1 - t0);
+	rss_before = peak_rss_kb();
+	if ((defs = fmn_defs_new_builtin(&cause)) == NULL)
+		die("definitions", cause);
+	aliases = fmn_aliases_new();
+	if (fmn_aliases_load(aliases, db, &cause) != 0)
+		die("aliases", cause);
+	e = fmn_engine_new();
+	t0 = fmn_now();
+	if (fmn_engine_load(e, db, &cause) != 0)
+		die("engine", cause);
+	t1 = fmn_now();
+	fmn_engine_stats(e, &st);
+	printf("engine: %zu users, %zu filters, %zu distinct rules, loaded in "
+	    "%.2f s\n", st.users, st.filters, st.distinct_rules, t1 - t0);
+
+	/*
+	 * 1 and 3, interleaved pass by pass so that both see the same load
+	 * on the machine: the floor (parsing only), then parse, derive facts
+	 * and match against every user.
+	 */
+	done = 0;
+	t_parse = t_match = 0;
+	t0 = fmn_now();
+	do {
+		tm = fmn_now();
+		for (i = 0; i < n; i++) {
+			m = fmn_msg_parse(NULL, env[i], strlen(env[i]), &cause);
+			if (m == NULL) {
+				free(cause);
+				cause = NULL;
+			}
+			fmn_msg_destroy(&m);
+		}
+		t1 = fmn_now();
+		t_parse += t1 - tm;
+		for (i = 0; i < n; i++) {
+			m = fmn_msg_parse(NULL, env[i], strlen(env[i]), &cause);
+			if (m == NULL) {
+				free(cause);
+				cause = NULL;
+				continue;
+			}
+			fmn_facts_derive(defs, aliases, m);
+			fmn_recipients_clear(&rcpt);
+			tm = fmn_now();
+			fmn_engine_match(e, m, &rcpt, NULL);
+			match_only += fmn_now() - tm;
+			recipients += rcpt.n;
+			fmn_msg_destroy(&m);
+		}
+		t_match += fmn_now() - t1;
+		done += n;
+	} while (fmn_now() - t0 < 2 * secs);
+	parse_rate = done / t_parse;
+	match_rate = done / t_match;
+
+	printf("corpus: %zu messages, %s\n", n, corpus);
+	printf("parse only:            %10.0f messages/s\n", parse_rate);
+	printf("parse + facts + match: %10.0f messages/s (%d users, %.1f "
+	    "recipients/message)\n", match_rate, nusers,
+	    (double)recipients / done);
+	printf("  of which matching:   %10.1f us/message\n",
+	    match_only * 1e6 / done);
+	printf("ratio:                 %10.2f (acceptance: >= 0.5)\n",
+	    match_rate / parse_rate);
+	printf("peak RSS:              %10.1f MB (%.1f MB before the engine; "
+	    "acceptance: <= 300)\n", peak_rss_kb() / 1024.0,
+	    rss_before / 1024.0);
+	fmn_recipients_free(&rcpt);
+	fmn_engine_destroy(&e);
+	fmn_aliases_destroy(&aliases);
+	fmn_defs_destroy(&defs);
+	sqlite3_close(db);
+	unlink(dbpath);
+	{
+		char p[80];
+
+		snprintf(p, sizeof(p), "%s-wal", dbpath);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s-shm", dbpath);
+		unlink(p);
+	}
+	for (i = 0; i < n; i++)
+		free(env[i]);
+	free(env);
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	for (i = 0; i < npkgs; i++)
+		free(pkgs[i]);
+	free(pkgs);
+	return 0;
+}
