@@ -37,7 +37,7 @@
 #define IRC_MARKER_TIMEOUT_MS	60000	/* no PONG by then: the link is dead */
 #define IRC_IDLE_PING_MS	90000	/* probe a link that has been quiet */
 #define IRC_ACK_DELAY_MS	1000	/* longest wait for a marker under load */
-#define IRC_OFFLINE_MS		60000	/* after a 401, fail that nick's deliveries without trying */
+#define IRC_OFFLINE_MS		15000	/* after a 401, fail that nick's deliveries without trying */
 #define IRC_REFUSAL_WINDOW_MS	60000	/* at most IRC_REFUSALS refusals per nick per window */
 #define IRC_REFUSALS		3
 #define IRC_QUEUE_MAX		10000	/* lines; beyond this deliver() says "not now" */
@@ -121,6 +121,8 @@ struct irc {
 	struct irc_nickinfo	*nicks;
 	size_t			 n_nicks, cap_nicks;
 	int64_t			 nicks_gc_at;
+
+	sqlite3			*cmd_db;	/* the bot commands' own connection */
 
 	struct irc_outcome	*outcomes;
 	size_t			 n_outcomes, cap_outcomes;
@@ -553,6 +555,39 @@ on_nick(irc_session_t *s, const char *event, const char *origin,
 	log_info("irc: nick is now %s", irc->nick);
 }
 
+/*
+ * The connection bot commands use: their own, to the daemon's database
+ * file, so that what they change is committed by "another connection"
+ * and the daemon's change detection (PRAGMA data_version) sees it. An
+ * in-memory database can only be shared through the daemon's handle.
+ */
+static sqlite3 *
+irc_cmd_db(struct irc *irc)
+{
+	const char *path;
+	sqlite3 *db = NULL;
+
+	if (irc->cmd_db != NULL)
+		return irc->cmd_db;
+	if (irc->b->db == NULL)
+		return NULL;
+	path = sqlite3_db_filename(irc->b->db, "main");
+	if (path == NULL || *path == '\0')
+		return irc->b->db;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		log_warn("irc: commands: %s: %s", path,
+		    db ? sqlite3_errmsg(db) : "cannot open");
+		sqlite3_close(db);
+		return irc->b->db;
+	}
+	/* Short: a command waits for a writer, the daemon's loop with it. */
+	sqlite3_busy_timeout(db, 2000);
+	sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	irc->cmd_db = db;
+	return db;
+}
+
 /* Queue text for nick as sanitised, split PRIVMSG lines under tag. */
 static size_t
 irc_queue_text(struct irc *irc, const char *nick, const char *key,
@@ -582,6 +617,7 @@ on_privmsg(irc_session_t *s, const char *event, const char *origin,
 	struct irc *irc = irc_from_session(s);
 	struct fmn_irc_lines reply = { NULL, 0, 0 };
 	struct irc_nickinfo *ni;
+	sqlite3 *db;
 	char *key, *cause = NULL;
 	int64_t now = fmn_monotonic_ms();
 	int refused = 0;
@@ -598,13 +634,13 @@ on_privmsg(irc_session_t *s, const char *event, const char *origin,
 	key = irc_key(irc, origin);
 	if ((ni = nick_get(irc, key, 0)) != NULL)
 		ni->offline_until = 0;	/* it talks, so it is online */
-	if (irc->b->db == NULL ||
+	if ((db = irc_cmd_db(irc)) == NULL ||
 	    fmn_irc_queue_lines(irc->queue) > IRC_QUEUE_MAX / 2 ||
 	    fmn_irc_queue_target_lines(irc->queue, key) > IRC_REPLY_MAX) {
 		free(key);
 		return;
 	}
-	if (fmn_irc_cmd_handle(irc->b->db, irc->cm, origin, params[1],
+	if (fmn_irc_cmd_handle(db, irc->cm, origin, params[1],
 	    fmn_now(), &reply, &refused, &cause) != 0) {
 		log_warn("irc: command from %s: %s", origin,
 		    cause ? cause : "failed");
@@ -1126,6 +1162,8 @@ irc_fini(struct fmn_backend *b)
 		free(d->key);
 		free(d);
 	}
+	if (irc->cmd_db != NULL)
+		sqlite3_close(irc->cmd_db);
 	fmn_irc_queue_destroy(&irc->queue);
 	fmn_irc_lines_free(&irc->control);
 	for (i = 0; i < irc->n_nicks; i++)
