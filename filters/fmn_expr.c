@@ -159,7 +159,7 @@ enum xop {
 	X_SPLIT, X_RE, X_REALL, X_SUB, X_MENTIONS, X_JOIN, X_AND, X_COUNT,
 	X_FIRST, X_LAST, X_UNIQ, X_SORT, X_KEYS, X_MAP, X_DROP, X_DEFAULT,
 	X_PLURAL, X_JSON, X_NOT, X_STRING, X_SERIES, X_WHERE, X_GET,
-	X_LOOKUP,
+	X_LOOKUP, X_ZPAD,
 };
 
 static const struct {
@@ -186,7 +186,6 @@ static const struct {
 	{ "sub", X_SUB, 2, 2 },
 	{ "mentions", X_MENTIONS, 0, 0 },
 	{ "join", X_JOIN, 0, 1 },
-	{ "and", X_AND, 0, 0 },
 	{ "count", X_COUNT, 0, 0 },
 	{ "first", X_FIRST, 0, 0 },
 	{ "last", X_LAST, 0, 0 },
@@ -204,6 +203,8 @@ static const struct {
 	{ "where", X_WHERE, 2, 8 },
 	{ "get", X_GET, 1, 1 },
 	{ "lookup", X_LOOKUP, 1, 1 },
+	{ "zpad", X_ZPAD, 1, 1 },
+	{ "and", X_AND, 0, 1 },
 };
 
 struct xform {
@@ -455,13 +456,14 @@ parse_xform(struct parser *ps, struct xform *x)
 		return -1;
 	}
 	switch (x->op) {
+	case X_ZPAD:
 	case X_TRUNC: {
 		char *end;
 
 		x->num = strtol(x->args[0], &end, 10);
 		if (*end != '\0' || x->num <= 0 || x->num > 100000) {
-			fmn_set_cause(ps->cause, "trunc needs a positive "
-			    "number, not \"%s\"", x->args[0]);
+			fmn_set_cause(ps->cause, "%s needs a positive "
+			    "number, not \"%s\"", xops[i].name, x->args[0]);
 			return -1;
 		}
 		break;
@@ -1205,7 +1207,9 @@ apply(const struct xform *x, struct fmn_eval *ev, struct vals *vs)
 		if (x->op == X_JOIN)
 			text_join(vs, x->nargs ? x->args[0] : ", ", NULL, &b);
 		else
-			text_join(vs, ", ", " and ", &b);
+			/* "and:," gives the Oxford comma: a, b, and c. */
+			text_join(vs, ", ", x->nargs && vs->n > 2 ? ", and " :
+			    " and ", &b);
 		vals_push(&out, jstr(b.data ? b.data : "", b.len));
 		fmn_buf_free(&b);
 		goto done;
@@ -1387,6 +1391,17 @@ apply(const struct xform *x, struct fmn_eval *ev, struct vals *vs)
 			free(c);
 			break;
 		}
+		case X_ZPAD:
+			if (len < (size_t)x->num) {
+				char *c = xmalloc((size_t)x->num + 1);
+
+				memset(c, '0', (size_t)x->num - len);
+				memcpy(c + x->num - len, s, len);
+				vals_push(&out, jstr(c, (size_t)x->num));
+				free(c);
+			} else
+				vals_push(&out, jstr(s, len));
+			break;
 		case X_TRUNC:
 			if (utf8_len(s, len) > (size_t)x->num) {
 				const char *ell = x->nargs > 1 ? x->args[1] :
