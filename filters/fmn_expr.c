@@ -1284,7 +1284,13 @@ apply(const struct xform *x, struct fmn_eval *ev, struct vals *vs)
 			    json_object_get(j, x->args[0]) : NULL;
 			const char *t;
 
-			if (v == NULL || (t = vtext(v, tmp, sizeof(tmp),
+			if (!json_is_object(j))
+				continue;
+			/* A missing member matches an empty argument. */
+			if (v == NULL || json_is_null(v)) {
+				t = "";
+				len = 0;
+			} else if ((t = vtext(v, tmp, sizeof(tmp),
 			    &len)) == NULL)
 				continue;
 			for (k = 1; k < x->nargs; k++)
