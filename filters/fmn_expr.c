@@ -159,7 +159,7 @@ enum xop {
 	X_SPLIT, X_RE, X_REALL, X_SUB, X_MENTIONS, X_JOIN, X_AND, X_COUNT,
 	X_FIRST, X_LAST, X_UNIQ, X_SORT, X_KEYS, X_MAP, X_DROP, X_DEFAULT,
 	X_PLURAL, X_JSON, X_NOT, X_STRING, X_SERIES, X_WHERE, X_GET,
-	X_LOOKUP, X_ZPAD,
+	X_LOOKUP, X_ZPAD, X_WHERENOT,
 };
 
 static const struct {
@@ -204,6 +204,7 @@ static const struct {
 	{ "get", X_GET, 1, 1 },
 	{ "lookup", X_LOOKUP, 1, 1 },
 	{ "zpad", X_ZPAD, 1, 1 },
+	{ "wherenot", X_WHERENOT, 2, 8 },
 	{ "and", X_AND, 0, 1 },
 };
 
@@ -1278,7 +1279,7 @@ apply(const struct xform *x, struct fmn_eval *ev, struct vals *vs)
 				vals_push(&out, json_incref(v));
 			continue;
 		}
-		if (x->op == X_WHERE) {
+		if (x->op == X_WHERE || x->op == X_WHERENOT) {
 			/* Objects whose member equals one of the values. */
 			json_t *v = json_is_object(j) ?
 			    json_object_get(j, x->args[0]) : NULL;
@@ -1297,7 +1298,7 @@ apply(const struct xform *x, struct fmn_eval *ev, struct vals *vs)
 				if (strlen(x->args[k]) == len &&
 				    strncasecmp(x->args[k], t, len) == 0)
 					break;
-			if (k < x->nargs)
+			if ((k < x->nargs) == (x->op == X_WHERE))
 				vals_push(&out, json_incref(j));
 			continue;
 		}
