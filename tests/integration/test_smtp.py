@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -36,9 +37,11 @@ class Daemon:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, text=True)
         threading.Thread(target=self._read, daemon=True).start()
-        if not self.ready.wait(30):
+        if not self.ready.wait(30) or not any(
+                l.startswith("fmnd: ready") for l in self.lines):
             self.stop()
-            raise AssertionError("fmnd not ready:\n" + self.log())
+            raise AssertionError("fmnd not ready (exit %r):\n%s" %
+                                 (self.proc.returncode, self.log()))
 
     def _read(self):
         for line in self.proc.stderr:
@@ -74,7 +77,7 @@ class Bus:
 
     def wait_subscriber(self, timeout=30):
         if not self.sock.poll(timeout * 1000):
-            raise AssertionError("fmnd never subscribed to the bus")
+            raise AssertionError("no subscription")
         self.sock.recv()
 
     def publish(self, topic, body, msg_id=None):
@@ -124,7 +127,12 @@ def setup(users, reject=(), conf=""):
     srv = smtptest.Server(reject=reject).start()
     bus = Bus()
     d = Daemon(db, bus.endpoint, srv.url, conf)
-    bus.wait_subscriber()
+    try:
+        bus.wait_subscriber()
+    except AssertionError:
+        teardown(srv, bus, d)
+        raise AssertionError("fmnd never subscribed to the bus:\n" +
+                             d.log())
     return db, srv, bus, d
 
 
@@ -132,6 +140,10 @@ def teardown(srv, bus, d):
     d.stop()
     bus.close()
     srv.stop()
+    # A sanitizer build of fmnd reports memory errors and leaks at exit.
+    if sys.exc_info()[0] is None:
+        log = d.log()
+        assert "Sanitizer" not in log and "runtime error:" not in log, log
 
 
 def to(addr):
