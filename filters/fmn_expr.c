@@ -222,6 +222,7 @@ struct xform {
 enum term_kind { T_PATH, T_LIT, T_LET };
 
 struct term {
+	int			 concat;	/* "++": appended to the previous */
 	enum term_kind		 kind;
 	char			**seg;	/* path segments; NULL entry = "*" */
 	size_t			 nseg;
@@ -261,6 +262,7 @@ struct cond {
 };
 
 struct kase {
+	int			 none;	/* "then": null: stop, no text */
 	struct cond		*cond;	/* NULL: always */
 	struct fmn_tmpl		*tmpl;
 	struct fmn_cases	*sub;
@@ -574,6 +576,35 @@ parse_expr(struct parser *ps)
 			ps->p += 2;
 			continue;
 		}
+		if (ps->p[0] == '+' && ps->p[1] == '+') {
+			ps->p += 2;
+			alts = xreallocarray(alts, n + 1, sizeof(*alts));
+			memset(&alts[n], 0, sizeof(*alts));
+			if (parse_term(ps, &alts[n]) == -1) {
+				free(alts);
+				return NULL;
+			}
+			alts[n++].concat = 1;
+			goto more;
+		}
+		break;
+	more:
+		skip_ws(ps);
+		if (ps->p[0] == '+' && ps->p[1] == '+') {
+			ps->p += 2;
+			alts = xreallocarray(alts, n + 1, sizeof(*alts));
+			memset(&alts[n], 0, sizeof(*alts));
+			if (parse_term(ps, &alts[n]) == -1) {
+				free(alts);
+				return NULL;
+			}
+			alts[n++].concat = 1;
+			goto more;
+		}
+		if (ps->p[0] == '|' && ps->p[1] == '|') {
+			ps->p += 2;
+			continue;
+		}
 		break;
 	}
 	e->alts = pool_array(ps->sc->pool, alts);
@@ -831,7 +862,9 @@ fmn_cases_compile(const struct fmn_scope *sc, json_t *spec, const char *where,
 				fmn_set_cause(cause, "%s: a case needs "
 				    "\"then\"", w);
 				rc = -1;
-			} else if (json_is_string(then)) {
+			} else if (json_is_null(then))
+				k->none = 1;
+			else if (json_is_string(then)) {
 				if ((k->tmpl = fmn_tmpl_compile(sc,
 				    json_string_value(then), &err)) == NULL) {
 					fmn_set_cause(cause, "%s.then: %s", w,
@@ -1235,9 +1268,9 @@ apply(const struct xform *x, struct fmn_eval *ev, struct vals *vs)
 			while (u.n > (size_t)lim - 1)
 				json_decref(u.v[--u.n]);
 			text_join(&u, ", ", NULL, &b);
-			fmn_buf_printf(&b, " and %zu others", more);
+			fmn_buf_printf(&b, ", and %zu others", more);
 		} else
-			text_join(&u, ", ", " and ", &b);
+			text_join(&u, ", ", u.n > 2 ? ", and " : " and ", &b);
 		vals_free(&u);
 		vals_push(&out, jstr(b.data, b.len));
 		fmn_buf_free(&b);
@@ -1585,10 +1618,18 @@ eval_expr(const struct fmn_expr *e, struct fmn_eval *ev, struct vals *out,
 		free(s);
 		return;
 	}
+	/* Alternatives: the first group with a value; "++" joins a group. */
 	for (i = 0; i < e->n; i++) {
-		eval_term(&e->alts[i], ev, out, depth);
-		if (out->n > 0)
+		struct vals t = { NULL, 0, 0 };
+		size_t k;
+
+		if (!e->alts[i].concat && i > 0 && out->n > 0)
 			return;
+		eval_term(&e->alts[i], ev, &t, depth);
+		for (k = 0; k < t.n; k++)
+			vals_push(out, t.v[k]);
+		t.n = 0;
+		vals_free(&t);
 	}
 }
 
@@ -1697,6 +1738,8 @@ fmn_cases_eval(const struct fmn_cases *cs, struct fmn_eval *ev)
 
 		if (k->cond != NULL && !cond_holds(k->cond, ev))
 			continue;
+		if (k->none)
+			return NULL;
 		s = k->tmpl ? tmpl_render(k->tmpl, ev) :
 		    fmn_cases_eval(k->sub, ev);
 		if (s != NULL)
