@@ -53,6 +53,10 @@ load_corpus(const char *path, struct template **out)
 		}
 		json_object_del(env, "msg_id");
 		json_object_del(env, "fmn_sent");
+		/* One publisher numbering its messages 1, 2, 3...: the
+		 * daemon's gap count then measures real losses. */
+		json_object_del(env, "i");
+		json_object_set_new(env, "username", json_string("fmn-bench"));
 		t[n].topic = xstrdup(topic);
 		s = json_dumps(env, JSON_COMPACT);
 		t[n].rest = xstrdup(s + 1);
@@ -163,8 +167,8 @@ main(int argc, char **argv)
 		/* msg_id is opaque: it carries the run, the index and the
 		 * send time (µs), so a delivery log alone gives the latency. */
 		fmn_buf_printf(&b, "{\"msg_id\":\"2026-bench-%u-%ld-%lld\","
-		    "\"fmn_sent\":%.6f,%s", seed, i, (long long)(now * 1e6),
-		    now, m->rest);
+		    "\"i\":%ld,\"fmn_sent\":%.6f,%s", seed, i,
+		    (long long)(now * 1e6), i + 1, now, m->rest);
 		if (zmq_send(pub, m->topic, strlen(m->topic), ZMQ_SNDMORE) < 0 ||
 		    zmq_send(pub, b.data, b.len, 0) < 0) {
 			fprintf(stderr, "bench_load: send: %s\n",
