@@ -322,7 +322,7 @@ TEST(transforms_and_cases)
 	CHECK(fmn_strset_has(&m->facts.packages, "baz"));
 	CHECK(fmn_strset_has(&m->facts.packages, "q"));
 	CHECK_STR(m->facts.link, "https://x/abc/42");
-	CHECK_STR(m->facts.subtitle, "kevin done 7, baz-2-3 and foo-bar-1.0-1.fc40");
+	CHECK_STR(m->facts.subtitle, "kevin done 7, baz-2-3, and foo-bar-1.0-1.fc40");
 	fmn_msg_destroy(&m);
 	m = msg("{\"topic\": \"a.b.c.widget.x\", \"msg\": {\"state\": 5, "
 	    "\"title\": \"a long title\", \"builds\": [1, 2]}}");
