@@ -61,7 +61,8 @@ ctl_match(struct fmn_ctl *ctl, int argc, char **argv)
 	if (npos > 1)
 		return ctl_usage(ctl, "one input at most");
 	ctl_db(ctl);
-	if ((defs = fmn_defs_new_builtin(&cause)) == NULL) {
+	/* The configured definitions too, as fmnd loads them. */
+	if ((defs = fmn_defs_new(ctl->definitions, &cause)) == NULL) {
 		ret = ctl_error(ctl, "definitions: %s", cause);
 		goto out;
 	}
