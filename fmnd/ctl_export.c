@@ -247,6 +247,21 @@ context_ok(const char *c)
 	return c != NULL && (strcmp(c, "email") == 0 || strcmp(c, "irc") == 0);
 }
 
+/* A user, alias or account name, as fmnctl user add and alias add take
+ * it: non-empty, at most 255 bytes, no spaces or control characters. */
+static int
+name_ok(const char *s)
+{
+	const unsigned char *p;
+
+	if (s == NULL || *s == '\0' || strlen(s) > 255)
+		return 0;
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
 static int
 check_user(json_t *u, size_t ui, struct token_cache *tc, struct fmn_hmap *seen,
     char **cause)
@@ -257,10 +272,9 @@ check_user(json_t *u, size_t ui, struct token_cache *tc, struct fmn_hmap *seen,
 	size_t i, j, k;
 	int b, pctx[2] = { 0, 0 };
 
-	if (!json_is_object(u) || name == NULL || *name == '\0' ||
-	    strpbrk(name, " \t\r\n") != NULL) {
+	if (!json_is_object(u) || !name_ok(name)) {
 		fmn_set_cause(cause, "users[%zu]: \"name\" must be a non-empty "
-		    "name without spaces", ui);
+		    "name without spaces or control characters", ui);
 		return -1;
 	}
 	if (fmn_hmap_get(seen, name) != NULL) {
@@ -419,10 +433,10 @@ check_doc(json_t *doc, struct token_cache *tc, char **cause)
 		json_object_foreach(v, k, a) {
 			const char *acct = json_string_value(a);
 
-			if (*k == '\0' || acct == NULL || *acct == '\0' ||
-			    strpbrk(k, " \t\r\n") || strpbrk(acct, " \t\r\n")) {
+			if (!name_ok(k) || !name_ok(acct)) {
 				fmn_set_cause(cause, "alias \"%s\": alias and "
-				    "account must be names without spaces", k);
+				    "account must be names without spaces or "
+				    "control characters", k);
 				goto out;
 			}
 		}
