@@ -152,7 +152,7 @@ fmn_defaults_store(sqlite3 *db, long long uid, const char *nick, const char *ctx
 	sqlite3_finalize(st);
 	st = fmn_store_prepare(db, "SELECT p.id, (SELECT count(*) FROM filters "
 	    "f WHERE f.preference_id = p.id AND f.name IN (?3, ?4)), "
-	    "(SELECT coalesce(max(position) + 1, 0) FROM filters f WHERE "
+	    "(SELECT coalesce(max(position), 0) + 1 FROM filters f WHERE "
 	    "f.preference_id = p.id) FROM preferences p WHERE p.user_id = ?1 "
 	    "AND p.context = ?2", cause);
 	if (st == NULL)

@@ -568,7 +568,8 @@ store_user(sqlite3 *db, sqlite3_stmt **st, json_t *u, struct token_cache *tc,
 			sqlite3_bind_int64(st[ST_ADD_FILTER], 1, pid);
 			sqlite3_bind_text(st[ST_ADD_FILTER], 2, json_string_value(
 			    json_object_get(f, "name")), -1, SQLITE_STATIC);
-			sqlite3_bind_int(st[ST_ADD_FILTER], 3, (int)j);
+			/* Positions start at 1, as filter add and move use. */
+			sqlite3_bind_int(st[ST_ADD_FILTER], 3, (int)j + 1);
 			sqlite3_bind_int(st[ST_ADD_FILTER], 4,
 			    jbool(f, "active", 1));
 			sqlite3_bind_int(st[ST_ADD_FILTER], 5,
