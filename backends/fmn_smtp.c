@@ -137,6 +137,12 @@ smtp_keep_line(char *dst, size_t max, const char *src, size_t n)
 	dst[o] = '\0';
 }
 
+/* The commands curl sends that we tell apart in errors. */
+static const char *const smtp_verbs[] = {
+	"EHLO", "HELO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "RSET",
+	"NOOP", "QUIT",
+};
+
 /* The code of a reply line ("550 5.1.1 ..." -> 550), or 0. */
 static int
 smtp_reply_code(const char *line)
@@ -159,7 +165,8 @@ smtp_debug_cb(CURL *easy, curl_infotype type, char *data, size_t size,
     void *arg)
 {
 	struct smtp_job *j = arg;
-	size_t n;
+	char verb[16];
+	size_t n, k;
 	int code;
 
 	(void)easy;
@@ -175,13 +182,25 @@ smtp_debug_cb(CURL *easy, curl_infotype type, char *data, size_t size,
 			j->fail_code = code;
 			j->fail_more = j->reply[3] == '-';
 		}
-	} else if (type == CURLINFO_HEADER_OUT && size > 0 &&
-	    isalpha((unsigned char)data[0])) {
-		for (n = 0; n < size && n + 1 < sizeof(j->cmd) &&
+	} else if (type == CURLINFO_HEADER_OUT && size > 0) {
+		/*
+		 * Only the verbs we know: a line in the middle of AUTH is
+		 * a credential, and must not end up in a log.
+		 */
+		for (n = 0; n < size && n + 1 < sizeof(verb) &&
 		    isalpha((unsigned char)data[n]); n++)
-			j->cmd[n] = (char)toupper((unsigned char)data[n]);
-		j->cmd[n] = '\0';
-		j->reply[0] = '\0';
+			verb[n] = (char)toupper((unsigned char)data[n]);
+		verb[n] = '\0';
+		if (n == size || data[n] == ' ' || data[n] == '\r' ||
+		    data[n] == ':') {
+			for (k = 0; k < FMN_NELEM(smtp_verbs); k++) {
+				if (strcmp(verb, smtp_verbs[k]) == 0) {
+					memcpy(j->cmd, verb, sizeof(j->cmd));
+					j->reply[0] = '\0';
+					break;
+				}
+			}
+		}
 	}
 	return 0;
 }

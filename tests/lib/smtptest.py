@@ -14,6 +14,7 @@ As a program (for the C tests), it serves until killed and writes each
 mail received to SPOOL/N.eml, with SPOOL/N.json holding the envelope:
 
     python3 smtptest.py --port PORT --spool DIR [--reject ADDR]...
+        [--tls CERT KEY] [--auth USER PASSWORD]
 """
 
 import argparse
@@ -23,20 +24,25 @@ import json
 import os
 import signal
 import socket
+import ssl
 import threading
 import time
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 class Mail:
     """One message as the server received it."""
 
-    def __init__(self, mail_from, rcpt_tos, data, peer):
+    def __init__(self, mail_from, rcpt_tos, data, peer, tls=False,
+                 login=None):
         self.mail_from = mail_from
         self.rcpt_tos = list(rcpt_tos)
         self.data = data            # bytes, as sent after DATA
         self.peer = peer            # (host, port) of the client
+        self.tls = tls              # sent over TLS (STARTTLS)
+        self.login = login          # the AUTH user name, or None
 
     def message(self):
         """The mail parsed by Python's standard parser."""
@@ -74,8 +80,10 @@ class _Handler:
         data = envelope.original_content or envelope.content
         if isinstance(data, str):
             data = data.encode("utf-8", "surrogateescape")
+        login = session.auth_data if session.authenticated else None
         mail = Mail(envelope.mail_from, envelope.rcpt_tos, data,
-                    tuple(session.peer[:2]) if session.peer else None)
+                    tuple(session.peer[:2]) if session.peer else None,
+                    tls=session.ssl is not None, login=login)
         self.server._record(mail)
         return "250 2.0.0 Ok: queued"
 
@@ -83,7 +91,12 @@ class _Handler:
 class Server:
     """aiosmtpd on 127.0.0.1:port; port is chosen when not given."""
 
-    def __init__(self, port=None, reject=(), spool=None):
+    def __init__(self, port=None, reject=(), spool=None, tls=None,
+                 auth=None):
+        """tls=(certfile, keyfile): offer STARTTLS and require it.
+        auth=(user, password): require AUTH (over TLS) with these."""
+        self.tls = tls
+        self.auth = auth
         self.port = port or _free_port()
         self.reject = set(a.lower() for a in reject)
         self.spool = spool
@@ -99,9 +112,17 @@ class Server:
     def start(self):
         """Listen (again); returns once the server answers."""
         assert self._controller is None
+        params = {"data_size_limit": 64 * 1024 * 1024}
+        if self.tls is not None:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(*self.tls)
+            params.update(tls_context=ctx, require_starttls=True)
+        if self.auth is not None:
+            params.update(auth_required=True,
+                          authenticator=self._authenticate)
         self._controller = Controller(_Handler(self), hostname="127.0.0.1",
                                       port=self.port, ready_timeout=10,
-                                      data_size_limit=64 * 1024 * 1024)
+                                      **params)
         self._controller.start()
         return self
 
@@ -115,6 +136,13 @@ class Server:
         self.stop()
         self.start()
 
+    def _authenticate(self, server, session, envelope, mechanism, data):
+        user, password = self.auth
+        ok = getattr(data, "login", None) == user.encode() and \
+            getattr(data, "password", None) == password.encode()
+        return AuthResult(success=ok, handled=False,
+                          auth_data=user if ok else None)
+
     def _record(self, mail):
         with self.cond:
             n = len(self.mails)
@@ -126,7 +154,8 @@ class Server:
                 with open(base + ".json", "w") as f:
                     json.dump({"mail_from": mail.mail_from,
                                "rcpt_tos": mail.rcpt_tos,
-                               "peer": list(mail.peer or [])}, f)
+                               "peer": list(mail.peer or []),
+                               "tls": mail.tls, "login": mail.login}, f)
                 os.rename(base + ".tmp", base + ".eml")
             self.cond.notify_all()
 
@@ -182,8 +211,11 @@ def _serve():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--spool", required=True)
     ap.add_argument("--reject", action="append", default=[])
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    ap.add_argument("--auth", nargs=2, metavar=("USER", "PASSWORD"))
     args = ap.parse_args()
-    srv = Server(port=args.port, reject=args.reject, spool=args.spool)
+    srv = Server(port=args.port, reject=args.reject, spool=args.spool,
+                 tls=args.tls, auth=args.auth)
     srv.start()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: done.set())

@@ -93,25 +93,33 @@ port_open(int port)
 	return ok;
 }
 
-/* Start the server (refusing reject, if not NULL); wait until it listens. */
+/*
+ * Start the server with extra arguments (NULL-terminated, may be NULL);
+ * wait until it listens.
+ */
 static int
-server_start(struct harness *h, const char *reject)
+server_start(struct harness *h, const char *const *extra)
 {
 	char port[16], script[512];
+	const char *argv[32];
 	int64_t deadline = fmn_monotonic_ms() + 20000;
 	struct timespec ts = { 0, 20 * 1000000 };
+	size_t n = 0;
 
 	snprintf(port, sizeof(port), "%d", h->port);
 	snprintf(script, sizeof(script), "%s/tests/lib/smtptest.py",
 	    FMN_SOURCE_DIR);
+	argv[n++] = "python3";
+	argv[n++] = script;
+	argv[n++] = "--port";
+	argv[n++] = port;
+	argv[n++] = "--spool";
+	argv[n++] = h->spool;
+	while (extra != NULL && *extra != NULL && n < FMN_NELEM(argv) - 1)
+		argv[n++] = *extra++;
+	argv[n] = NULL;
 	if ((h->server = fork()) == 0) {
-		if (reject != NULL)
-			execl("/usr/bin/python3", "python3", script, "--port",
-			    port, "--spool", h->spool, "--reject", reject,
-			    (char *)NULL);
-		else
-			execl("/usr/bin/python3", "python3", script, "--port",
-			    port, "--spool", h->spool, (char *)NULL);
+		execv("/usr/bin/python3", (char *const *)argv);
 		_exit(127);
 	}
 	/* Readiness is the port answering; poll it, bounded. */
@@ -142,7 +150,7 @@ server_stop(struct harness *h)
 }
 
 static int
-setup(struct harness *h, int with_server, const char *reject)
+setup(struct harness *h, int with_server, const char *const *extra)
 {
 	char *cause = NULL;
 
@@ -159,7 +167,7 @@ setup(struct harness *h, int with_server, const char *reject)
 	h->cfg.mail_from = xstrdup("fmn <fmn@example.net>");
 	h->cfg.smtp_timeout = 5;
 	h->cfg.smtp_connections = 2;
-	if (with_server && server_start(h, reject) != 0) {
+	if (with_server && server_start(h, extra) != 0) {
 		fprintf(stderr, "cannot start the SMTP server\n");
 		return -1;
 	}
@@ -373,8 +381,11 @@ TEST(rejected_recipient_is_permanent)
 	struct harness h;
 	struct fmn_notice n = notice(1, "hello");
 	const struct outcome *o;
+	static const char *const reject[] = {
+		"--reject", "bad@example.org", NULL
+	};
 
-	if (setup(&h, 1, "bad@example.org") != 0) {
+	if (setup(&h, 1, reject) != 0) {
 		CHECK(!"setup");
 		teardown(&h);
 		return;
@@ -541,5 +552,91 @@ TEST(server_restart_between_mails)
 	CHECK(o != NULL && o->result == FMN_RESULT_DELIVERED);
 	if (o != NULL && o->error != NULL)
 		fprintf(stderr, "error: %s\n", o->error);
+	teardown(&h);
+}
+
+/*
+ * STARTTLS and AUTH: the server requires both. With starttls = required
+ * and the right CA and login the mail goes through encrypted; in clear
+ * the server's refusal of MAIL FROM is a temporary failure, since it is
+ * the deployment's problem and not the recipient's.
+ */
+TEST(starttls_and_auth)
+{
+	struct harness h;
+	struct fmn_notice n = notice(1, "hello");
+	const struct outcome *o;
+	char cert[128], key[128], cmd[512], *cause = NULL, *env;
+	const char *extra[] = {
+		"--tls", cert, key, "--auth", "fmn", "s3cret", NULL
+	};
+
+	if (setup(&h, 0, NULL) != 0) {
+		CHECK(!"setup");
+		teardown(&h);
+		return;
+	}
+	snprintf(cert, sizeof(cert), "%s/cert.pem", h.spool);
+	snprintf(key, sizeof(key), "%s/key.pem", h.spool);
+	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey rsa:2048 "
+	    "-nodes -keyout '%s' -out '%s' -days 2 -subj /CN=127.0.0.1 "
+	    "-addext subjectAltName=IP:127.0.0.1 2>/dev/null", key, cert);
+	if (system(cmd) != 0) {
+		CHECK(!"openssl cannot make a certificate");
+		teardown(&h);
+		return;
+	}
+	CHECK(server_start(&h, extra) == 0);
+
+	/* In clear: refused at MAIL FROM with 530, temporary. */
+	free(h.cfg.starttls);
+	h.cfg.starttls = xstrdup("no");
+	fmn_backend_smtp.fini(&h.b);
+	CHECK(fmn_backend_smtp.init(&h.b, &cause) == 0);
+	CHECK(deliver(&h, 1, FMN_DELIVERY_SINGLE, "a@example.org", &n, 1) == 0);
+	run_until(&h, 1, 20000);
+	o = outcome(&h, 1);
+	CHECK(o != NULL && o->result == FMN_RESULT_TEMPFAIL);
+	CHECK(o != NULL && o->error != NULL && strstr(o->error, "530") != NULL);
+	if (o != NULL && o->error != NULL)
+		fprintf(stderr, "error: %s\n", o->error);
+
+	/* Required TLS, our CA, the login: delivered, encrypted. */
+	free(h.cfg.starttls);
+	h.cfg.starttls = xstrdup("required");
+	h.cfg.smtp_ca_file = xstrdup(cert);
+	h.cfg.smtp_user = xstrdup("fmn");
+	h.cfg.smtp_password = xstrdup("s3cret");
+	fmn_backend_smtp.fini(&h.b);
+	CHECK(fmn_backend_smtp.init(&h.b, &cause) == 0);
+	CHECK(deliver(&h, 2, FMN_DELIVERY_SINGLE, "a@example.org", &n, 1) == 0);
+	run_until(&h, 2, 20000);
+	o = outcome(&h, 2);
+	CHECK(o != NULL && o->result == FMN_RESULT_DELIVERED);
+	if (o != NULL && o->error != NULL)
+		fprintf(stderr, "error: %s\n", o->error);
+	env = spool_read(&h, 0, "json");
+	CHECK(env != NULL && strstr(env, "\"tls\": true") != NULL);
+	CHECK(env != NULL && strstr(env, "\"login\": \"fmn\"") != NULL);
+	free(env);
+
+	/* A wrong password: refused login, temporary. */
+	free(h.cfg.smtp_password);
+	h.cfg.smtp_password = xstrdup("wrong");
+	fmn_backend_smtp.fini(&h.b);
+	CHECK(fmn_backend_smtp.init(&h.b, &cause) == 0);
+	CHECK(deliver(&h, 3, FMN_DELIVERY_SINGLE, "a@example.org", &n, 1) == 0);
+	run_until(&h, 3, 20000);
+	o = outcome(&h, 3);
+	CHECK(o != NULL && o->result == FMN_RESULT_TEMPFAIL);
+	CHECK(o != NULL && o->error != NULL &&
+	    strstr(o->error, "(AUTH): 535") != NULL);
+	/* Nothing of the credentials (base64 of "\0fmn\0wrong"). */
+	CHECK(o != NULL && o->error != NULL &&
+	    strstr(o->error, "AGZtbgB3cm9uZw") == NULL &&
+	    strstr(o->error, "AGZTBG") == NULL);
+	if (o != NULL && o->error != NULL)
+		fprintf(stderr, "error: %s\n", o->error);
+	free(cause);
 	teardown(&h);
 }
