@@ -71,6 +71,8 @@ struct fmn_daemon {
 	sqlite3_stmt		*st_data_version;
 	sqlite3_stmt		*st_changes;
 	sqlite3_stmt		*st_prune;
+	sqlite3_stmt		*st_oneshots;
+	struct fmn_imap		 oneshot_prefs;	/* preferences with an active oneshot filter */
 	int			 dispatch;	/* due work: run the scheduler */
 	int64_t			 next_tick, next_changes, next_flush;
 	int64_t			 next_confirm, next_prune;
@@ -215,6 +217,21 @@ daemon_query_int(sqlite3_stmt *st)
 	return v;
 }
 
+/* Which preferences have a oneshot filter to switch off when it fires. */
+static void
+daemon_load_oneshots(struct fmn_daemon *d)
+{
+	int rc;
+
+	fmn_imap_clear(&d->oneshot_prefs, NULL);
+	while ((rc = sqlite3_step(d->st_oneshots)) == SQLITE_ROW)
+		fmn_imap_put(&d->oneshot_prefs,
+		    sqlite3_column_int64(d->st_oneshots, 0), (void *)1);
+	sqlite3_reset(d->st_oneshots);
+	if (rc != SQLITE_DONE)
+		log_err("oneshot filters: %s", sqlite3_errmsg(d->db));
+}
+
 struct fmn_daemon *
 fmn_daemon_new(const struct fmn_daemon_args *a, struct fmn_config *cfg,
     char **cause)
@@ -227,6 +244,15 @@ fmn_daemon_new(const struct fmn_daemon_args *a, struct fmn_config *cfg,
 	d->cfg = cfg;
 	daemon_log_level(cfg);
 	if ((d->db = fmn_store_open(cfg->db_path, cause)) == NULL)
+		goto fail;
+	/*
+	 * The queue's indexes are written at every message: keep them in
+	 * memory (64 MB of page cache) and checkpoint the WAL in bigger,
+	 * rarer steps.
+	 */
+	if (fmn_store_exec(d->db, "PRAGMA cache_size = -65536", cause) != 0 ||
+	    fmn_store_exec(d->db, "PRAGMA wal_autocheckpoint = 8192",
+	    cause) != 0)
 		goto fail;
 	if (fmn_counters_init(&d->counters, d->db, cause) != 0 ||
 	    (d->queue = fmn_queue_new(d->db, &d->counters, cause)) == NULL)
@@ -243,7 +269,10 @@ fmn_daemon_new(const struct fmn_daemon_args *a, struct fmn_config *cfg,
 	    (d->st_changes = fmn_store_prepare(d->db, "SELECT seq, user_id, "
 	    "what FROM changes WHERE seq > ? ORDER BY seq", cause)) == NULL ||
 	    (d->st_prune = fmn_store_prepare(d->db, "DELETE FROM changes "
-	    "WHERE seq <= ?", cause)) == NULL)
+	    "WHERE seq <= ?", cause)) == NULL ||
+	    (d->st_oneshots = fmn_store_prepare(d->db, "SELECT DISTINCT "
+	    "preference_id FROM filters WHERE oneshot = 1 AND active = 1",
+	    cause)) == NULL)
 		goto fail;
 	st = fmn_store_prepare(d->db, "SELECT coalesce(max(seq), 0) FROM "
 	    "changes", cause);
@@ -255,6 +284,7 @@ fmn_daemon_new(const struct fmn_daemon_args *a, struct fmn_config *cfg,
 
 	if (daemon_load_facts(d, cfg, &d->defs, cause) != 0)
 		goto fail;
+	daemon_load_oneshots(d);
 	d->aliases = fmn_aliases_new();
 	if (fmn_aliases_load(d->aliases, d->db, cause) != 0)
 		goto fail;
@@ -316,6 +346,8 @@ fmn_daemon_destroy(struct fmn_daemon **dp)
 	sqlite3_finalize(d->st_data_version);
 	sqlite3_finalize(d->st_changes);
 	sqlite3_finalize(d->st_prune);
+	sqlite3_finalize(d->st_oneshots);
+	fmn_imap_clear(&d->oneshot_prefs, NULL);
 	fmn_store_close(&d->db);
 	free(d);
 	*dp = NULL;
@@ -365,7 +397,8 @@ daemon_message(struct fmn_daemon *d, struct fmn_bus_msg *bm,
 			    r->preference_id, bm->received);
 		} else
 			d->dispatch = 1;
-		if (fmn_queue_oneshot_fired(d->queue, r->preference_id,
+		if (fmn_imap_get(&d->oneshot_prefs, r->preference_id) != NULL &&
+		    fmn_queue_oneshot_fired(d->queue, r->preference_id,
 		    r->filter) == 1)
 			fmn_imap_put(oneshots, r->user_id, (void *)1);
 	}
@@ -399,8 +432,11 @@ daemon_reload_users(struct fmn_daemon *d, struct fmn_imap *users)
 	}
 }
 
-/* Drain what the bus has ready into one transaction. */
-static void
+/*
+ * Drain what the bus has ready into one transaction. Returns 1 when it
+ * stopped at a limit with more waiting (a burst), else 0.
+ */
+static int
 daemon_intake(struct fmn_daemon *d)
 {
 	struct fmn_bus_msg bm;
@@ -448,14 +484,17 @@ daemon_intake(struct fmn_daemon *d)
 	    fmn_queue_commit(d->queue) != 0)
 		log_err("intake: commit failed; messages of this batch are "
 		    "lost");
-	if (oneshots.n > 0)
+	if (oneshots.n > 0) {
 		daemon_reload_users(d, &oneshots);
+		daemon_load_oneshots(d);
+	}
 	fmn_imap_clear(&oneshots, NULL);
+	return empty < nsock;
 }
 
 /* Delivery: outcomes, digests, hand-offs, confirmations. */
 static void
-daemon_deliver(struct fmn_daemon *d, int tick, int confirm)
+daemon_deliver(struct fmn_daemon *d, int tick, int confirm, int burst)
 {
 	double now = fmn_now();
 	int rc, total;
@@ -491,7 +530,8 @@ daemon_deliver(struct fmn_daemon *d, int tick, int confirm)
 			    fmn_queue_begin(d->queue) != 0))
 				return;
 		} while (rc == DAEMON_DISPATCH_CHUNK &&
-		    total < DAEMON_DISPATCH_MAX);
+		    total < (burst ? DAEMON_DISPATCH_CHUNK :
+		    DAEMON_DISPATCH_MAX));
 		/* More may be due than one pass hands over. */
 		d->dispatch = rc == DAEMON_DISPATCH_CHUNK;
 	}
@@ -553,6 +593,7 @@ daemon_changes(struct fmn_daemon *d)
 	}
 	if (users.n > 0) {
 		daemon_reload_users(d, &users);
+		daemon_load_oneshots(d);
 		/* A new destination may wait for its confirmation request. */
 		d->next_confirm = 0;
 		d->dispatch = 1;
@@ -743,7 +784,7 @@ fmn_daemon_run(struct fmn_daemon *d)
 {
 	zmq_pollitem_t items[DAEMON_MAX_POLL];
 	int64_t now;
-	int nbus, n, i, readable, tick, confirm;
+	int nbus, n, i, readable, tick, confirm, burst;
 
 	daemon_signals();
 	now = fmn_monotonic_ms();
@@ -768,12 +809,12 @@ fmn_daemon_run(struct fmn_daemon *d)
 			log_err("poll: %s", zmq_strerror(errno));
 			break;
 		}
-		readable = 0;
+		readable = burst = 0;
 		for (i = 0; i < nbus; i++)
 			if (items[i].revents & ZMQ_POLLIN)
 				readable = 1;
 		if (readable)
-			daemon_intake(d);
+			burst = daemon_intake(d);
 		fmn_sched_process(d->sched, items + nbus);
 
 		now = fmn_monotonic_ms();
@@ -781,7 +822,8 @@ fmn_daemon_run(struct fmn_daemon *d)
 			d->next_tick = now + DAEMON_TICK_MS;
 		if ((confirm = now >= d->next_confirm))
 			d->next_confirm = now + DAEMON_CONFIRM_MS;
-		daemon_deliver(d, tick, confirm);
+		/* In a burst, intake first: deliveries catch up after. */
+		daemon_deliver(d, tick, confirm, burst);
 		if (now >= d->next_changes) {
 			d->next_changes = now + DAEMON_CHANGES_MS;
 			daemon_changes(d);

@@ -28,6 +28,7 @@
 #define SCHED_MAX_INFLIGHT	1024	/* per backend */
 #define SCHED_PICK		64	/* units per pick query */
 #define SCHED_ENTRY_OVERHEAD	256	/* bytes a digest entry costs beyond its text */
+#define SCHED_MSG_CACHE		512	/* parsed messages kept between deliveries */
 
 struct sched_backend {
 	struct fmn_backend	 b;
@@ -68,7 +69,8 @@ struct row {
 	long long		 digest;
 	int			 attempts;
 	char			*filter;
-	struct fmn_msg		*msg;
+	struct fmn_msg		*msg;		/* in the message cache, or */
+	int			 owned;		/* ours when the cache was full */
 };
 
 struct fmn_sched {
@@ -84,6 +86,11 @@ struct fmn_sched {
 	size_t			 ninflight;
 	struct fmn_imap		 confirming;	/* destination id -> delivery id */
 	struct fmn_imap		 confirm_retry;	/* destination id -> confirm_retry */
+	/*
+	 * messages.id -> parsed message with its facts: a message usually
+	 * notifies several people, one after the other in the queue.
+	 */
+	struct fmn_imap		 msgcache;
 	struct outcome		*outcomes;
 	size_t			 noutcomes;
 	size_t			 outcomes_cap;
@@ -108,7 +115,7 @@ struct fmn_sched {
 #define SCHED_LOAD_COLUMNS \
 	"SELECT n.id, n.destination_id, coalesce(n.digest, 0), n.attempts, " \
 	"n.filter, u.name, d.address, p.verbose, p.markup, m.envelope, " \
-	"m.topic FROM notifications n " \
+	"n.message_id FROM notifications n " \
 	"JOIN destinations d ON d.id = n.destination_id " \
 	"JOIN users u ON u.id = n.user_id " \
 	"JOIN preferences p ON p.id = n.preference_id " \
@@ -165,6 +172,20 @@ fail:
 }
 
 static void
+sched_msg_free(void *p)
+{
+	struct fmn_msg *m = p;
+
+	fmn_msg_destroy(&m);
+}
+
+static void
+sched_cache_clear(struct fmn_sched *s)
+{
+	fmn_imap_clear(&s->msgcache, sched_msg_free);
+}
+
+static void
 inflight_free(void *p)
 {
 	struct inflight *f = p;
@@ -194,6 +215,7 @@ fmn_sched_destroy(struct fmn_sched **sp)
 	fmn_imap_clear(&s->inflight, inflight_free);
 	fmn_imap_clear(&s->confirming, NULL);
 	fmn_imap_clear(&s->confirm_retry, free);
+	sched_cache_clear(s);
 	for (i = 0; i < s->noutcomes; i++)
 		free(s->outcomes[i].error);
 	free(s->outcomes);
@@ -218,6 +240,7 @@ void
 fmn_sched_set_facts(struct fmn_sched *s, const struct fmn_defs *defs,
     const struct fmn_aliases *aliases)
 {
+	sched_cache_clear(s);
 	s->defs = defs;
 	s->aliases = aliases;
 }
@@ -327,7 +350,9 @@ sched_rows_clear(struct fmn_sched *s, size_t n)
 
 	for (i = 0; i < n; i++) {
 		free(s->rows[i].filter);
-		fmn_msg_destroy(&s->rows[i].msg);
+		if (s->rows[i].owned)
+			fmn_msg_destroy(&s->rows[i].msg);
+		s->rows[i].msg = NULL;
 	}
 }
 
@@ -354,6 +379,7 @@ sched_load(struct fmn_sched *s, sqlite3_stmt *st, struct fmn_delivery *d,
 		const char *env = (const char *)sqlite3_column_text(st, 9);
 		int envlen = sqlite3_column_bytes(st, 9);
 		struct row *r;
+		long long mid;
 		json_t *j;
 		char *cause = NULL;
 
@@ -375,6 +401,9 @@ sched_load(struct fmn_sched *s, sqlite3_stmt *st, struct fmn_delivery *d,
 			d->verbose = sqlite3_column_int(st, 7);
 			d->markup = sqlite3_column_int(st, 8);
 		}
+		mid = sqlite3_column_int64(st, 10);
+		if ((r->msg = fmn_imap_get(&s->msgcache, mid)) != NULL)
+			continue;
 		j = env != NULL ? json_loadb(env, (size_t)envlen, 0, NULL) :
 		    NULL;
 		if (j != NULL)
@@ -384,10 +413,18 @@ sched_load(struct fmn_sched *s, sqlite3_stmt *st, struct fmn_delivery *d,
 			/* Stored envelopes were valid; say so and go on. */
 			log_warn("scheduler: notification %lld: stored message "
 			    "unreadable: %s", r->id, cause ? cause : "bad JSON");
-		} else if (s->defs != NULL) {
-			fmn_facts_derive(s->defs, s->aliases, r->msg);
+			free(cause);
+			continue;
 		}
-		free(cause);
+		if (s->defs != NULL)
+			fmn_facts_derive(s->defs, s->aliases, r->msg);
+		/* Rows of this unit point into the cache: clear it first. */
+		if (s->msgcache.n >= SCHED_MSG_CACHE && n == 1)
+			sched_cache_clear(s);
+		if (s->msgcache.n < 2 * SCHED_MSG_CACHE)
+			fmn_imap_put(&s->msgcache, mid, r->msg);
+		else
+			r->owned = 1;
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
