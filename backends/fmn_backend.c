@@ -1,8 +1,8 @@
 /*
  * The backend registry: every delivery backend fmn knows, looked up by
- * name. SMTP and IRC live in their own modules; they are referenced
- * weakly so that a build without one of them still links, and a missing
- * one is simply not listed.
+ * name, each module exporting one ops table. References are strong on
+ * purpose: in a static library a weak reference would not pull the
+ * module in, and the backend would silently be missing.
  */
 #include <stddef.h>
 #include <string.h>
@@ -12,8 +12,8 @@
 
 extern const struct fmn_backend_ops fmn_backend_mbox;
 extern const struct fmn_backend_ops fmn_backend_capture;
-extern const struct fmn_backend_ops fmn_backend_smtp __attribute__((weak));
-extern const struct fmn_backend_ops fmn_backend_irc __attribute__((weak));
+extern const struct fmn_backend_ops fmn_backend_smtp;
+extern const struct fmn_backend_ops fmn_backend_irc;
 
 static const struct fmn_backend_ops *const backend_table[] = {
 	&fmn_backend_mbox,
@@ -22,7 +22,7 @@ static const struct fmn_backend_ops *const backend_table[] = {
 	&fmn_backend_irc,
 };
 
-/* The table without the backends this build lacks, NULL-terminated. */
+/* The table, NULL-terminated (built once). */
 static const struct fmn_backend_ops *backend_list[FMN_NELEM(backend_table) + 1];
 
 const struct fmn_backend_ops *const *

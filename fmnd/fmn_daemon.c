@@ -72,6 +72,7 @@ struct fmn_daemon {
 	sqlite3_stmt		*st_changes;
 	sqlite3_stmt		*st_prune;
 	sqlite3_stmt		*st_oneshots;
+	sqlite3_stmt		*st_max_seq;
 	struct fmn_imap		 oneshot_prefs;	/* preferences with an active oneshot filter */
 	int			 dispatch;	/* due work: run the scheduler */
 	int64_t			 next_tick, next_changes, next_flush;
@@ -238,7 +239,6 @@ fmn_daemon_new(const struct fmn_daemon_args *a, struct fmn_config *cfg,
 {
 	struct fmn_daemon *d = xcalloc(1, sizeof(*d));
 	struct fmn_engine_stats es;
-	sqlite3_stmt *st;
 
 	d->args = a;
 	d->cfg = cfg;
@@ -272,14 +272,11 @@ fmn_daemon_new(const struct fmn_daemon_args *a, struct fmn_config *cfg,
 	    "WHERE seq <= ?", cause)) == NULL ||
 	    (d->st_oneshots = fmn_store_prepare(d->db, "SELECT DISTINCT "
 	    "preference_id FROM filters WHERE oneshot = 1 AND active = 1",
-	    cause)) == NULL)
+	    cause)) == NULL ||
+	    (d->st_max_seq = fmn_store_prepare(d->db, "SELECT "
+	    "coalesce(max(seq), 0) FROM changes", cause)) == NULL)
 		goto fail;
-	st = fmn_store_prepare(d->db, "SELECT coalesce(max(seq), 0) FROM "
-	    "changes", cause);
-	if (st == NULL)
-		goto fail;
-	d->changes_seen = daemon_query_int(st);
-	sqlite3_finalize(st);
+	d->changes_seen = daemon_query_int(d->st_max_seq);
 	d->data_version = daemon_query_int(d->st_data_version);
 
 	if (daemon_load_facts(d, cfg, &d->defs, cause) != 0)
@@ -347,6 +344,7 @@ fmn_daemon_destroy(struct fmn_daemon **dp)
 	sqlite3_finalize(d->st_changes);
 	sqlite3_finalize(d->st_prune);
 	sqlite3_finalize(d->st_oneshots);
+	sqlite3_finalize(d->st_max_seq);
 	fmn_imap_clear(&d->oneshot_prefs, NULL);
 	fmn_store_close(&d->db);
 	free(d);
@@ -547,9 +545,15 @@ fail:
 	fmn_queue_rollback(d->queue);
 }
 
-/* Live changes. */
+/*
+ * Live changes. Called before every intake batch, so that a change
+ * committed before a message arrived applies to that message, and from
+ * a timer, which also catches changes written through the daemon's own
+ * connection (a backend confirming a destination): those do not move
+ * data_version, so the timer looks at the last changes row instead.
+ */
 static void
-daemon_changes(struct fmn_daemon *d)
+daemon_changes(struct fmn_daemon *d, int timer)
 {
 	struct fmn_imap users = { 0 };
 	long long v = daemon_query_int(d->st_data_version), seq, uid;
@@ -557,7 +561,8 @@ daemon_changes(struct fmn_daemon *d)
 	char *cause = NULL;
 	const char *what;
 
-	if (v == d->data_version)
+	if (v == d->data_version &&
+	    (!timer || daemon_query_int(d->st_max_seq) <= d->changes_seen))
 		return;
 	d->data_version = v;
 	sqlite3_bind_int64(d->st_changes, 1, d->changes_seen);
@@ -813,8 +818,10 @@ fmn_daemon_run(struct fmn_daemon *d)
 		for (i = 0; i < nbus; i++)
 			if (items[i].revents & ZMQ_POLLIN)
 				readable = 1;
-		if (readable)
+		if (readable) {
+			daemon_changes(d, 0);
 			burst = daemon_intake(d);
+		}
 		fmn_sched_process(d->sched, items + nbus);
 
 		now = fmn_monotonic_ms();
@@ -826,7 +833,7 @@ fmn_daemon_run(struct fmn_daemon *d)
 		daemon_deliver(d, tick, confirm, burst);
 		if (now >= d->next_changes) {
 			d->next_changes = now + DAEMON_CHANGES_MS;
-			daemon_changes(d);
+			daemon_changes(d, 1);
 		}
 		if (now >= d->next_flush) {
 			d->next_flush = now + DAEMON_FLUSH_MS;
