@@ -376,7 +376,6 @@ main(int argc, char **argv)
 	int i, rc;
 
 	memset(&ctl, 0, sizeof(ctl));
-	fmn_config_init(&cfg);
 	ctl.config_path = fmn_config_default_path();
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
@@ -414,10 +413,20 @@ main(int argc, char **argv)
 	}
 	argc -= i;
 	argv += i;
+	if ((ctl.cmd = find_cmd(&argc, &argv, &ctl)) == NULL)
+		return CTL_EUSAGE;
+	if (ctl.cmd->handler == NULL) {
+		fprintf(stderr, "fmnctl: %s is not available in this build\n",
+		    ctl.cmd->name);
+		return CTL_EDATA;
+	}
+
+	fmn_config_init(&cfg);
 	if (ctl.config_path != NULL &&
 	    fmn_config_load(&cfg, ctl.config_path, &cause) != 0) {
 		fprintf(stderr, "fmnctl: %s\n", cause);
 		free(cause);
+		fmn_config_free(&cfg);
 		return CTL_EDATA;
 	}
 	if (db_opt != NULL)
@@ -431,13 +440,6 @@ main(int argc, char **argv)
 	ctl.definitions = cfg.definitions;
 	ctl.cfg = &cfg;
 
-	if ((ctl.cmd = find_cmd(&argc, &argv, &ctl)) == NULL)
-		return CTL_EUSAGE;
-	if (ctl.cmd->handler == NULL) {
-		fprintf(stderr, "fmnctl: %s is not available in this build\n",
-		    ctl.cmd->name);
-		return CTL_EDATA;
-	}
 	rc = ctl.cmd->handler(&ctl, argc, argv);
 	fmn_store_close(&ctl.db);
 	fmn_config_free(&cfg);
