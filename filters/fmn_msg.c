@@ -212,3 +212,93 @@ fmn_msg_destroy(struct fmn_msg **mp)
 	free(m);
 	*mp = NULL;
 }
+
+static json_t *
+summary_strset(const struct fmn_strset *s)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		json_array_append_new(a, json_string(s->v[i]));
+	return a;
+}
+
+char *
+fmn_msg_summary(const struct fmn_msg *m)
+{
+	json_t *o = json_object();
+	char *s;
+
+	json_object_set_new(o, "topic", json_string(m->topic));
+	if (m->msg_id != NULL)
+		json_object_set_new(o, "msg_id", json_string(m->msg_id));
+	json_object_set_new(o, "timestamp", json_real(m->timestamp));
+	json_object_set_new(o, "category", json_string(m->category));
+	if (m->facts.subtitle != NULL)
+		json_object_set_new(o, "subtitle",
+		    json_string(m->facts.subtitle));
+	if (m->facts.link != NULL)
+		json_object_set_new(o, "link", json_string(m->facts.link));
+	if (m->facts.long_form != NULL)
+		json_object_set_new(o, "long_form",
+		    json_string(m->facts.long_form));
+	if (m->facts.agent != NULL)
+		json_object_set_new(o, "agent", json_string(m->facts.agent));
+	json_object_set_new(o, "usernames", summary_strset(&m->facts.usernames));
+	json_object_set_new(o, "packages", summary_strset(&m->facts.packages));
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (s == NULL)
+		abort();	/* only out of memory: every string is UTF-8 */
+	return s;
+}
+
+static char *
+summary_str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+static void
+summary_set(json_t *o, const char *key, struct fmn_strset *set)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(o, key), i, v)
+		if (json_is_string(v))
+			fmn_strset_add(set, json_string_value(v));
+	fmn_strset_finish(set);
+}
+
+struct fmn_msg *
+fmn_msg_from_summary(const char *text, size_t len)
+{
+	json_t *o = json_loadb(text, len, 0, NULL);
+	struct fmn_msg *m;
+
+	if (!json_is_object(o) ||
+	    !json_is_string(json_object_get(o, "topic"))) {
+		json_decref(o);
+		return NULL;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->env = o;
+	m->topic = json_string_value(json_object_get(o, "topic"));
+	m->msg_id = json_string_value(json_object_get(o, "msg_id"));
+	m->timestamp = json_number_value(json_object_get(o, "timestamp"));
+	m->category = summary_str(o, "category");
+	if (m->category == NULL)
+		m->category = xstrdup("");
+	m->facts.subtitle = summary_str(o, "subtitle");
+	m->facts.link = summary_str(o, "link");
+	m->facts.long_form = summary_str(o, "long_form");
+	m->facts.agent = summary_str(o, "agent");
+	summary_set(o, "usernames", &m->facts.usernames);
+	summary_set(o, "packages", &m->facts.packages);
+	m->has_facts = 1;
+	return m;
+}

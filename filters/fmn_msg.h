@@ -57,4 +57,14 @@ struct fmn_msg *fmn_msg_from_json(json_t *env, const char *frame_topic,
 const char *fmn_msg_body_text(struct fmn_msg *m);
 void fmn_msg_destroy(struct fmn_msg **mp);
 
+/*
+ * What delivery needs of a message (topic, msg_id, time, category and
+ * the derived facts) as one compact JSON text, stored beside the
+ * envelope so that a notification is formatted without parsing the
+ * envelope or deriving facts again. The caller frees it.
+ */
+char *fmn_msg_summary(const struct fmn_msg *m);
+/* A message rebuilt from a summary (no body); NULL if it is not one. */
+struct fmn_msg *fmn_msg_from_summary(const char *text, size_t len);
+
 #endif

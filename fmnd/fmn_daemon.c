@@ -24,19 +24,21 @@
 #include <zmq.h>
 
 #include "fmn_batch.h"
+#include "fmn_checkpoint.h"
 #include "fmn_bus.h"
 #include "fmn_counters.h"
 #include "fmn_facts.h"
 #include "fmn_imap.h"
 #include "fmn_match.h"
 #include "fmn_queue.h"
+#include "fmn_reader.h"
 #include "fmn_sched.h"
 #include "fmn_store.h"
 #include "fmn_util.h"
 
 #define DAEMON_DEFAULT_ENDPOINT	"tcp://127.0.0.1:9940"
-#define DAEMON_BATCH_MAX	500	/* messages per intake transaction */
-#define DAEMON_BATCH_MS		20	/* time per intake transaction */
+#define DAEMON_BATCH_MAX	2000	/* messages per intake transaction */
+#define DAEMON_BATCH_MS		50	/* time per intake transaction */
 #define DAEMON_DISPATCH_MAX	2000	/* deliveries handed per pass */
 #define DAEMON_DISPATCH_CHUNK	32	/* deliveries handed per commit */
 #define DAEMON_TICK_MS		250	/* scheduler: retries, digests */
@@ -47,6 +49,7 @@
 #define DAEMON_STOP_MS		5000	/* in-flight work at SIGTERM */
 #define DAEMON_FULL_RELOAD	1000	/* users changed at once: recompile all */
 #define DAEMON_MAX_POLL		64
+#define DAEMON_BURST_MS		250	/* a burst lasts this long after the last full batch */
 
 volatile sig_atomic_t fmn_daemon_signal_stop;
 volatile sig_atomic_t fmn_daemon_signal_reload;
@@ -56,7 +59,10 @@ struct fmn_daemon {
 	struct fmn_config	*cfg;
 	sqlite3			*db;
 	void			*zctx;
-	struct fmn_bus		*bus;
+	struct fmn_reader	*reader;	/* the intake thread and its bus */
+	struct fmn_checkpointer	*checkpointer;
+	int			 reader_done;	/* its last batch is in */
+	int64_t			 burst_until;	/* intake first until then */
 	struct fmn_counters	 counters;
 	struct fmn_queue	*queue;
 	struct fmn_batch	*batch;
@@ -65,6 +71,9 @@ struct fmn_daemon {
 	struct fmn_defs		*defs;
 	struct fmn_aliases	*aliases;
 	struct fmn_recipients	 recips;
+	int			*batched;	/* per recipient: held for a digest */
+	int			*queued;	/* per recipient: row inserted */
+	size_t			 flags_cap;
 	unsigned long long	 rule_errors;	/* engine's count already counted */
 	long long		 changes_seen;	/* highest changes.seq handled */
 	long long		 data_version;
@@ -233,6 +242,40 @@ daemon_load_oneshots(struct fmn_daemon *d)
 		log_err("oneshot filters: %s", sqlite3_errmsg(d->db));
 }
 
+/* A copy of the aliases for the intake thread; NULL after logging why. */
+static struct fmn_aliases *
+daemon_aliases_copy(struct fmn_daemon *d)
+{
+	struct fmn_aliases *a = fmn_aliases_new();
+	char *cause = NULL;
+
+	if (fmn_aliases_load(a, d->db, &cause) != 0) {
+		log_err("aliases: %s", cause);
+		free(cause);
+		fmn_aliases_destroy(&a);
+	}
+	return a;
+}
+
+/* Start the intake thread with definitions and aliases of its own. */
+static int
+daemon_reader(struct fmn_daemon *d, const struct fmn_config *cfg,
+    char **cause)
+{
+	struct fmn_defs *defs;
+	struct fmn_aliases *aliases;
+
+	if (daemon_load_facts(d, cfg, &defs, cause) != 0)
+		return -1;
+	if ((aliases = daemon_aliases_copy(d)) == NULL) {
+		fmn_defs_destroy(&defs);
+		fmn_set_cause(cause, "cannot load aliases");
+		return -1;
+	}
+	d->reader = fmn_reader_new(d->zctx, cfg, defs, aliases, cause);
+	return d->reader != NULL ? 0 : -1;
+}
+
 struct fmn_daemon *
 fmn_daemon_new(const struct fmn_daemon_args *a, struct fmn_config *cfg,
     char **cause)
@@ -247,12 +290,12 @@ fmn_daemon_new(const struct fmn_daemon_args *a, struct fmn_config *cfg,
 		goto fail;
 	/*
 	 * The queue's indexes are written at every message: keep them in
-	 * memory (64 MB of page cache) and checkpoint the WAL in bigger,
-	 * rarer steps.
+	 * memory (64 MB of page cache), and checkpoint the WAL in a thread
+	 * of its own so that intake never waits for it.
 	 */
 	if (fmn_store_exec(d->db, "PRAGMA cache_size = -65536", cause) != 0 ||
-	    fmn_store_exec(d->db, "PRAGMA wal_autocheckpoint = 8192",
-	    cause) != 0)
+	    (d->checkpointer = fmn_checkpointer_new(d->db, cfg->db_path,
+	    cause)) == NULL)
 		goto fail;
 	if (fmn_counters_init(&d->counters, d->db, cause) != 0 ||
 	    (d->queue = fmn_queue_new(d->db, &d->counters, cause)) == NULL)
@@ -309,8 +352,7 @@ fmn_daemon_new(const struct fmn_daemon_args *a, struct fmn_config *cfg,
 		fmn_set_cause(cause, "zmq: %s", zmq_strerror(errno));
 		goto fail;
 	}
-	if ((d->bus = fmn_bus_new(d->zctx, cfg, cfg->endpoints,
-	    cfg->n_endpoints, &d->counters, cause)) == NULL)
+	if (daemon_reader(d, cfg, cause) != 0)
 		goto fail;
 	log_info("%zu user(s), %zu filter(s), %zu distinct rule(s); "
 	    "database %s; bus %s%s", es.users, es.filters, es.distinct_rules,
@@ -329,7 +371,7 @@ fmn_daemon_destroy(struct fmn_daemon **dp)
 
 	if (d == NULL)
 		return;
-	fmn_bus_destroy(&d->bus);
+	fmn_reader_destroy(&d->reader);
 	if (d->zctx != NULL)
 		zmq_ctx_term(d->zctx);
 	fmn_sched_destroy(&d->sched);
@@ -340,12 +382,15 @@ fmn_daemon_destroy(struct fmn_daemon **dp)
 	fmn_aliases_destroy(&d->aliases);
 	fmn_defs_destroy(&d->defs);
 	fmn_recipients_free(&d->recips);
+	free(d->batched);
+	free(d->queued);
 	sqlite3_finalize(d->st_data_version);
 	sqlite3_finalize(d->st_changes);
 	sqlite3_finalize(d->st_prune);
 	sqlite3_finalize(d->st_oneshots);
 	sqlite3_finalize(d->st_max_seq);
 	fmn_imap_clear(&d->oneshot_prefs, NULL);
+	fmn_checkpointer_destroy(&d->checkpointer);
 	fmn_store_close(&d->db);
 	free(d);
 	*dp = NULL;
@@ -359,14 +404,13 @@ daemon_message(struct fmn_daemon *d, struct fmn_bus_msg *bm,
     struct fmn_imap *oneshots)
 {
 	struct fmn_msg *m = bm->msg;
-	long long mid, nid;
-	size_t i;
-	int batched;
+	long long mid;
+	size_t i, n;
 
 	if (fmn_queue_begin(d->queue) != 0)
 		return -1;
 	mid = fmn_queue_add_message(d->queue, m, bm->raw, bm->rawlen,
-	    bm->received);
+	    bm->summary, bm->received);
 	if (mid < 0)
 		return -1;
 	if (mid == 0) {
@@ -379,16 +423,25 @@ daemon_message(struct fmn_daemon *d, struct fmn_bus_msg *bm,
 	if (fmn_engine_match(d->engine, m, &d->recips, NULL) != 0)
 		log_warn("matching %s failed; its notifications may be "
 		    "incomplete", m->msg_id ? m->msg_id : m->topic);
-	for (i = 0; i < d->recips.n; i++) {
+	if ((n = d->recips.n) > d->flags_cap) {
+		d->flags_cap = n * 2;
+		d->batched = xreallocarray(d->batched, d->flags_cap,
+		    sizeof(*d->batched));
+		d->queued = xreallocarray(d->queued, d->flags_cap,
+		    sizeof(*d->queued));
+	}
+	for (i = 0; i < n; i++)
+		d->batched[i] = fmn_batch_holds(d->batch,
+		    d->recips.v[i].preference_id);
+	fmn_queue_add_notifications(d->queue, mid, d->recips.v, d->batched,
+	    d->queued, n, bm->received);
+	for (i = 0; i < n; i++) {
 		const struct fmn_recipient *r = &d->recips.v[i];
 
-		batched = fmn_batch_holds(d->batch, r->preference_id);
-		nid = fmn_queue_add_notification(d->queue, mid, r, batched,
-		    bm->received);
-		if (nid < 0)
+		if (!d->queued[i])
 			continue;
 		fmn_counters_add(&d->counters, FMN_C_NOTIFICATIONS_QUEUED, 1);
-		if (batched) {
+		if (d->batched[i]) {
 			fmn_counters_add(&d->counters,
 			    FMN_C_NOTIFICATIONS_BATCHED, 1);
 			fmn_batch_added(d->batch, r->destination_id,
@@ -431,44 +484,41 @@ daemon_reload_users(struct fmn_daemon *d, struct fmn_imap *users)
 }
 
 /*
- * Drain what the bus has ready into one transaction. Returns 1 when it
- * stopped at a limit with more waiting (a burst), else 0.
+ * Take what the intake thread has ready into one transaction. A batch
+ * cut at its size (more was waiting) starts or extends a burst.
  */
-static int
+static void
 daemon_intake(struct fmn_daemon *d)
 {
-	struct fmn_bus_msg bm;
+	struct fmn_reader_batch *b;
 	struct fmn_imap oneshots = { 0 };
 	struct fmn_engine_stats es;
-	size_t k, nsock = fmn_bus_count(d->bus), empty;
 	int64_t start = fmn_monotonic_ms();
-	int n = 0, failed = 0;
+	int n = 0, failed = 0, k;
+	size_t i;
 
-	do {
-		empty = 0;
-		for (k = 0; k < nsock; k++) {
-			switch (fmn_bus_read(d->bus, k, &bm)) {
-			case FMN_BUS_EMPTY:
-			case FMN_BUS_ERROR:
-				empty++;
-				break;
-			case FMN_BUS_INVALID:
-				n++;
-				break;
-			case FMN_BUS_MESSAGE:
-				n++;
-				if (!failed && daemon_message(d, &bm,
-				    &oneshots) != 0) {
-					failed = 1;
-					log_err("intake: database error; "
-					    "messages of this batch are lost");
-				}
-				fmn_msg_destroy(&bm.msg);
-				break;
+	while (n < DAEMON_BATCH_MAX &&
+	    fmn_monotonic_ms() - start < DAEMON_BATCH_MS) {
+		if ((b = fmn_reader_take(d->reader)) == NULL)
+			break;
+		for (k = 0; k < FMN_C_COUNT; k++)
+			if (b->counters[k] != 0)
+				fmn_counters_add(&d->counters, k,
+				    b->counters[k]);
+		for (i = 0; i < b->n; i++, n++) {
+			if (!failed && daemon_message(d, &b->v[i],
+			    &oneshots) != 0) {
+				failed = 1;
+				log_err("intake: database error; "
+				    "messages of this batch are lost");
 			}
 		}
-	} while (empty < nsock && n < DAEMON_BATCH_MAX &&
-	    fmn_monotonic_ms() - start < DAEMON_BATCH_MS);
+		if (b->last)
+			d->reader_done = 1;
+		if (b->full)
+			d->burst_until = fmn_monotonic_ms() + DAEMON_BURST_MS;
+		fmn_reader_release(d->reader, &b);
+	}
 
 	fmn_engine_stats(d->engine, &es);
 	if (es.rule_errors > d->rule_errors) {
@@ -487,7 +537,6 @@ daemon_intake(struct fmn_daemon *d)
 		daemon_load_oneshots(d);
 	}
 	fmn_imap_clear(&oneshots, NULL);
-	return empty < nsock;
 }
 
 /* Delivery: outcomes, digests, hand-offs, confirmations. */
@@ -499,6 +548,13 @@ daemon_deliver(struct fmn_daemon *d, int tick, int confirm, int burst)
 
 	if (!tick && !confirm && !d->dispatch &&
 	    !fmn_sched_has_outcomes(d->sched))
+		return;
+	/*
+	 * In a burst, intake first: the bus drops what is not read, while
+	 * queued notifications are safe on disk. Deliveries go on at each
+	 * tick, and in full as soon as the burst is over.
+	 */
+	if (burst && !tick)
 		return;
 	if (fmn_queue_begin(d->queue) != 0)
 		return;
@@ -588,6 +644,7 @@ daemon_changes(struct fmn_daemon *d, int timer)
 			free(cause);
 			cause = NULL;
 		}
+		fmn_reader_set_facts(d->reader, NULL, daemon_aliases_copy(d));
 	}
 	if (shared) {
 		if (fmn_engine_reload_shared(d->engine, d->db, &cause) != 0) {
@@ -657,6 +714,13 @@ daemon_reload(struct fmn_daemon *d)
 	fmn_sched_set_facts(d->sched, defs, d->aliases);
 	fmn_defs_destroy(&d->defs);
 	d->defs = defs;
+	if (daemon_load_facts(d, &n, &defs, &cause) == 0)
+		fmn_reader_set_facts(d->reader, defs, NULL);
+	else {
+		log_err("reload: definitions: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
 
 #define SWAPSTR(f) do { t = c->f; c->f = n.f; n.f = t; } while (0)
 #define RESTART_STR(f, name) do {					\
@@ -695,7 +759,7 @@ daemon_reload(struct fmn_daemon *d)
 #undef RESTART_STR
 	fmn_config_free(&n);
 	daemon_log_level(c);
-	fmn_bus_resubscribe(d->bus, c);
+	fmn_reader_resubscribe(d->reader, c);
 	log_info("configuration reloaded");
 }
 
@@ -757,7 +821,16 @@ daemon_stop(struct fmn_daemon *d)
 
 	log_info("stopping: intake closed, %zu delivery(ies) in flight",
 	    fmn_sched_inflight(d->sched));
-	fmn_bus_close(d->bus);
+	/* What the intake thread already read is matched and queued. */
+	fmn_reader_stop(d->reader);
+	while (!d->reader_done && fmn_monotonic_ms() < deadline &&
+	    fmn_daemon_signal_stop < 2) {
+		zmq_pollitem_t it;
+
+		fmn_reader_pollitem(d->reader, &it);
+		if (zmq_poll(&it, 1, 100) > 0)
+			daemon_intake(d);
+	}
 	while (fmn_sched_inflight(d->sched) > 0 &&
 	    fmn_monotonic_ms() < deadline && fmn_daemon_signal_stop < 2) {
 		n = fmn_sched_pollitems(d->sched, items, DAEMON_MAX_POLL);
@@ -806,7 +879,8 @@ fmn_daemon_run(struct fmn_daemon *d)
 			daemon_reload(d);
 		}
 		now = fmn_monotonic_ms();
-		nbus = fmn_bus_pollitems(d->bus, items, DAEMON_MAX_POLL);
+		fmn_reader_pollitem(d->reader, &items[0]);
+		nbus = 1;
 		n = nbus + fmn_sched_pollitems(d->sched, items + nbus,
 		    DAEMON_MAX_POLL - nbus);
 		if (zmq_poll(items, n, daemon_timeout(d, now)) == -1 &&
@@ -814,13 +888,13 @@ fmn_daemon_run(struct fmn_daemon *d)
 			log_err("poll: %s", zmq_strerror(errno));
 			break;
 		}
-		readable = burst = 0;
+		readable = 0;
 		for (i = 0; i < nbus; i++)
 			if (items[i].revents & ZMQ_POLLIN)
 				readable = 1;
 		if (readable) {
 			daemon_changes(d, 0);
-			burst = daemon_intake(d);
+			daemon_intake(d);
 		}
 		fmn_sched_process(d->sched, items + nbus);
 
@@ -830,6 +904,7 @@ fmn_daemon_run(struct fmn_daemon *d)
 		if ((confirm = now >= d->next_confirm))
 			d->next_confirm = now + DAEMON_CONFIRM_MS;
 		/* In a burst, intake first: deliveries catch up after. */
+		burst = now < d->burst_until;
 		daemon_deliver(d, tick, confirm, burst);
 		if (now >= d->next_changes) {
 			d->next_changes = now + DAEMON_CHANGES_MS;

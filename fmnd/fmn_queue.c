@@ -11,6 +11,14 @@
 #include "fmn_store.h"
 #include "fmn_util.h"
 
+#define QUEUE_ROWS	8	/* notifications per INSERT statement */
+
+#define QUEUE_NOTIF_INSERT "INSERT INTO notifications (user_id, " \
+	"preference_id, destination_id, message_id, context, filter, state, " \
+	"created, next_try) VALUES "
+#define QUEUE_NOTIF_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define QUEUE_NOTIF_COLS 9
+
 struct fmn_queue {
 	sqlite3			*db;
 	struct fmn_counters	*counters;
@@ -20,6 +28,7 @@ struct fmn_queue {
 	sqlite3_stmt		*rollback;
 	sqlite3_stmt		*ins_msg;
 	sqlite3_stmt		*ins_notif;
+	sqlite3_stmt		*ins_rows[QUEUE_ROWS + 1];	/* [k]: k rows */
 	sqlite3_stmt		*oneshot;
 };
 
@@ -35,12 +44,10 @@ fmn_queue_new(sqlite3 *db, struct fmn_counters *counters, char **cause)
 	    (q->commit = fmn_store_prepare(db, "COMMIT", cause)) == NULL ||
 	    (q->rollback = fmn_store_prepare(db, "ROLLBACK", cause)) == NULL ||
 	    (q->ins_msg = fmn_store_prepare(db, "INSERT OR IGNORE INTO "
-	    "messages (msg_id, topic, timestamp, received, envelope) "
-	    "VALUES (?, ?, ?, ?, ?)", cause)) == NULL ||
-	    (q->ins_notif = fmn_store_prepare(db, "INSERT INTO notifications "
-	    "(user_id, preference_id, destination_id, message_id, context, "
-	    "filter, state, created, next_try) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", cause)) == NULL ||
+	    "messages (msg_id, topic, timestamp, received, envelope, summary) "
+	    "VALUES (?, ?, ?, ?, ?, ?)", cause)) == NULL ||
+	    (q->ins_notif = fmn_store_prepare(db, QUEUE_NOTIF_INSERT
+	    QUEUE_NOTIF_ROW, cause)) == NULL ||
 	    (q->oneshot = fmn_store_prepare(db, "UPDATE filters SET active = 0 "
 	    "WHERE preference_id = ? AND name = ? AND oneshot = 1 AND "
 	    "active = 1", cause)) == NULL) {
@@ -64,6 +71,8 @@ fmn_queue_destroy(struct fmn_queue **qp)
 	sqlite3_finalize(q->rollback);
 	sqlite3_finalize(q->ins_msg);
 	sqlite3_finalize(q->ins_notif);
+	for (int k = 0; k <= QUEUE_ROWS; k++)
+		sqlite3_finalize(q->ins_rows[k]);
 	sqlite3_finalize(q->oneshot);
 	free(q);
 	*qp = NULL;
@@ -125,7 +134,7 @@ fmn_queue_rollback(struct fmn_queue *q)
 
 long long
 fmn_queue_add_message(struct fmn_queue *q, const struct fmn_msg *m,
-    const char *raw, size_t rawlen, double received)
+    const char *raw, size_t rawlen, const char *summary, double received)
 {
 	sqlite3_stmt *st = q->ins_msg;
 
@@ -140,11 +149,92 @@ fmn_queue_add_message(struct fmn_queue *q, const struct fmn_msg *m,
 		sqlite3_bind_null(st, 3);
 	sqlite3_bind_double(st, 4, received);
 	sqlite3_bind_text(st, 5, raw, (int)rawlen, SQLITE_STATIC);
+	if (summary != NULL)
+		sqlite3_bind_text(st, 6, summary, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
 	if (queue_step(q, st) != 0)
 		return -1;
 	if (sqlite3_changes(q->db) == 0)
 		return 0;
 	return sqlite3_last_insert_rowid(q->db);
+}
+
+/* Bind one notification's columns from parameter base + 1 on. */
+static void
+queue_bind_notification(sqlite3_stmt *st, int base, long long mid,
+    const struct fmn_recipient *r, int batched, double now)
+{
+	sqlite3_bind_int64(st, base + 1, r->user_id);
+	sqlite3_bind_int64(st, base + 2, r->preference_id);
+	sqlite3_bind_int64(st, base + 3, r->destination_id);
+	sqlite3_bind_int64(st, base + 4, mid);
+	sqlite3_bind_text(st, base + 5, r->context, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, base + 6, r->filter != NULL ? r->filter : "",
+	    -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, base + 7, batched ? "batched" : "queued", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_double(st, base + 8, now);
+	sqlite3_bind_double(st, base + 9, now);
+}
+
+/* The statement that inserts k rows, prepared on first use. */
+static sqlite3_stmt *
+queue_rows_stmt(struct fmn_queue *q, size_t k)
+{
+	struct fmn_buf sql;
+	char *cause = NULL;
+	size_t i;
+
+	if (q->ins_rows[k] != NULL)
+		return q->ins_rows[k];
+	fmn_buf_init(&sql);
+	fmn_buf_adds(&sql, QUEUE_NOTIF_INSERT);
+	for (i = 0; i < k; i++)
+		fmn_buf_adds(&sql, i ? ", " QUEUE_NOTIF_ROW : QUEUE_NOTIF_ROW);
+	q->ins_rows[k] = fmn_store_prepare(q->db, sql.data, &cause);
+	if (q->ins_rows[k] == NULL) {
+		log_err("queue: %s", cause);
+		free(cause);
+	}
+	fmn_buf_free(&sql);
+	return q->ins_rows[k];
+}
+
+size_t
+fmn_queue_add_notifications(struct fmn_queue *q, long long mid,
+    const struct fmn_recipient *v, const int *batched, int *ok, size_t n,
+    double now)
+{
+	sqlite3_stmt *st;
+	size_t i, k, done = 0, queued = 0;
+
+	while (done < n) {
+		k = n - done < QUEUE_ROWS ? n - done : QUEUE_ROWS;
+		if (k > 1 && (st = queue_rows_stmt(q, k)) != NULL) {
+			for (i = 0; i < k; i++)
+				queue_bind_notification(st,
+				    (int)i * QUEUE_NOTIF_COLS, mid,
+				    &v[done + i], batched[done + i], now);
+			if (sqlite3_step(st) == SQLITE_DONE) {
+				sqlite3_reset(st);
+				for (i = 0; i < k; i++)
+					ok[done + i] = 1;
+				queued += k;
+				done += k;
+				continue;
+			}
+			sqlite3_reset(st);
+		}
+		/* One row at a time: a bad row skips only itself. */
+		for (i = 0; i < k; i++) {
+			ok[done + i] = fmn_queue_add_notification(q, mid,
+			    &v[done + i], batched[done + i], now) > 0;
+			queued += ok[done + i];
+		}
+		done += k;
+	}
+	return queued;
 }
 
 long long
@@ -154,17 +244,7 @@ fmn_queue_add_notification(struct fmn_queue *q, long long mid,
 	sqlite3_stmt *st = q->ins_notif;
 	int rc;
 
-	sqlite3_bind_int64(st, 1, r->user_id);
-	sqlite3_bind_int64(st, 2, r->preference_id);
-	sqlite3_bind_int64(st, 3, r->destination_id);
-	sqlite3_bind_int64(st, 4, mid);
-	sqlite3_bind_text(st, 5, r->context, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, r->filter != NULL ? r->filter : "", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, batched ? "batched" : "queued", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_double(st, 8, now);
-	sqlite3_bind_double(st, 9, now);
+	queue_bind_notification(st, 0, mid, r, batched, now);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {

@@ -27,17 +27,25 @@ int fmn_queue_commit(struct fmn_queue *q);
 void fmn_queue_rollback(struct fmn_queue *q);
 
 /*
- * Record a message as processed: its row id, 0 when its msg_id was seen
+ * Record a message as processed, with its envelope and its summary
+ * (fmn_msg_summary; NULL: none): its row id, 0 when its msg_id was seen
  * before (a duplicate: nothing to do), or -1 on a database error.
  */
 long long fmn_queue_add_message(struct fmn_queue *q, const struct fmn_msg *m,
-    const char *raw, size_t rawlen, double received);
+    const char *raw, size_t rawlen, const char *summary, double received);
 
 /*
  * Queue one notification of message mid for r: 'batched' (held for a
  * digest) or 'queued' (due now). Returns its row id, or -1 when it
  * could not be written (e.g. the destination was deleted meanwhile).
  */
+/*
+ * Queue a message's n notifications, several rows per statement; ok[i]
+ * says which were queued. Returns how many were.
+ */
+size_t fmn_queue_add_notifications(struct fmn_queue *q, long long mid,
+    const struct fmn_recipient *v, const int *batched, int *ok, size_t n,
+    double now);
 long long fmn_queue_add_notification(struct fmn_queue *q, long long mid,
     const struct fmn_recipient *r, int batched, double now);
 

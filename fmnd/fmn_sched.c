@@ -115,7 +115,7 @@ struct fmn_sched {
 #define SCHED_LOAD_COLUMNS \
 	"SELECT n.id, n.destination_id, coalesce(n.digest, 0), n.attempts, " \
 	"n.filter, u.name, d.address, p.verbose, p.markup, m.envelope, " \
-	"n.message_id FROM notifications n " \
+	"n.message_id, m.summary FROM notifications n " \
 	"JOIN destinations d ON d.id = n.destination_id " \
 	"JOIN users u ON u.id = n.user_id " \
 	"JOIN preferences p ON p.id = n.preference_id " \
@@ -376,8 +376,7 @@ sched_load(struct fmn_sched *s, sqlite3_stmt *st, struct fmn_delivery *d,
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *env = (const char *)sqlite3_column_text(st, 9);
-		int envlen = sqlite3_column_bytes(st, 9);
+		const char *env;
 		struct row *r;
 		long long mid;
 		json_t *j;
@@ -404,11 +403,19 @@ sched_load(struct fmn_sched *s, sqlite3_stmt *st, struct fmn_delivery *d,
 		mid = sqlite3_column_int64(st, 10);
 		if ((r->msg = fmn_imap_get(&s->msgcache, mid)) != NULL)
 			continue;
-		j = env != NULL ? json_loadb(env, (size_t)envlen, 0, NULL) :
-		    NULL;
-		if (j != NULL)
-			r->msg = fmn_msg_from_json(j, NULL, &cause);
-		json_decref(j);
+		/* The summary stored at intake; else the envelope, again. */
+		if (sqlite3_column_type(st, 11) == SQLITE_TEXT)
+			r->msg = fmn_msg_from_summary(
+			    (const char *)sqlite3_column_text(st, 11),
+			    (size_t)sqlite3_column_bytes(st, 11));
+		if (r->msg == NULL) {
+			env = (const char *)sqlite3_column_text(st, 9);
+			j = env != NULL ? json_loadb(env,
+			    (size_t)sqlite3_column_bytes(st, 9), 0, NULL) : NULL;
+			if (j != NULL)
+				r->msg = fmn_msg_from_json(j, NULL, &cause);
+			json_decref(j);
+		}
 		if (r->msg == NULL) {
 			/* Stored envelopes were valid; say so and go on. */
 			log_warn("scheduler: notification %lld: stored message "
