@@ -35,7 +35,7 @@ struct fmn_bus_msg {
 	struct fmn_msg	*msg;		/* the caller destroys it */
 	const char	*raw;		/* the envelope as received */
 	size_t		 rawlen;
-	char		*summary;	/* fmn_msg_summary, once facts are derived */
+	char		*summary;	/* fmn_msg_summary, or NULL: not made yet */
 	double		 received;	/* wall-clock time of the read */
 };
 

@@ -409,6 +409,13 @@ daemon_message(struct fmn_daemon *d, struct fmn_bus_msg *bm,
 
 	if (fmn_queue_begin(d->queue) != 0)
 		return -1;
+	/*
+	 * The intake thread derived the facts (this is then a no-op); the
+	 * summary is made here, as that thread has the longer share.
+	 */
+	fmn_facts_derive(d->defs, d->aliases, m);
+	if (bm->summary == NULL)
+		bm->summary = fmn_msg_summary(m);
 	mid = fmn_queue_add_message(d->queue, m, bm->raw, bm->rawlen,
 	    bm->summary, bm->received);
 	if (mid < 0)
@@ -418,7 +425,6 @@ daemon_message(struct fmn_daemon *d, struct fmn_bus_msg *bm,
 		log_debug("duplicate %s dropped", m->msg_id);
 		return 0;
 	}
-	fmn_facts_derive(d->defs, d->aliases, m);
 	fmn_recipients_clear(&d->recips);
 	if (fmn_engine_match(d->engine, m, &d->recips, NULL) != 0)
 		log_warn("matching %s failed; its notifications may be "

@@ -131,7 +131,6 @@ reader_read(struct fmn_reader *r, struct fmn_reader_batch **bp)
 				break;
 			case FMN_BUS_MESSAGE:
 				fmn_facts_derive(r->defs, r->aliases, bm.msg);
-				bm.summary = fmn_msg_summary(bm.msg);
 				if ((b = *bp) == NULL)
 					b = *bp = xcalloc(1, sizeof(*b));
 				if (b->n == b->cap) {
