@@ -43,6 +43,13 @@ static const struct ctl_cmd cmds[] = {
 	{ "dest list", "[USER]", "list destinations", NULL, ctl_dest_list },
 	{ "dest rm", "USER CONTEXT ADDRESS", "remove a destination", NULL,
 	  ctl_dest_rm },
+	{ "dest reset", "USER CONTEXT ADDRESS", "clear a destination's failing "
+	  "mark so that it is delivered to again",
+	  "fmnd marks a destination failing when its server refuses it for\n"
+	  "good (an SMTP 5xx for the recipient, say) and stops sending to it;\n"
+	  "`fmnctl status` lists those. Once the cause is fixed, this puts it\n"
+	  "back: notifications that wait for it are sent; those that had\n"
+	  "failed stay failed.", ctl_dest_reset },
 	{ "pref set", "USER CONTEXT [--enable|--disable] [--batch-delta SECONDS] "
 	  "[--batch-count N] [--verbose on|off] [--markup on|off]",
 	  "create or change a user's preference for a context",

@@ -26,6 +26,7 @@ CTL_HANDLER(ctl_dest_add);
 CTL_HANDLER(ctl_dest_confirm);
 CTL_HANDLER(ctl_dest_list);
 CTL_HANDLER(ctl_dest_rm);
+CTL_HANDLER(ctl_dest_reset);
 /* ctl_pref.c */
 CTL_HANDLER(ctl_pref_set);
 CTL_HANDLER(ctl_pref_list);

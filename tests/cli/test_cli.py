@@ -148,6 +148,22 @@ def test_dest_rm():
             "no email destination")
 
 
+def test_dest_reset_clears_failing():
+    db = setup_alice()
+    refused(db, ["dest", "reset", "alice", "email", "alice@example.org"], 1,
+            "no failing email destination")
+    con = sqlite3.connect(db)
+    con.execute("UPDATE destinations SET failing = 1, "
+                "last_error = '550 no such user'")
+    con.commit()
+    d = fmnctl_json("dest", "list", "alice", db=db)[0]
+    assert d["failing"] is True and d["last_error"] == "550 no such user"
+    fmnctl("dest", "reset", "alice", "email", "alice@example.org", db=db,
+           check=0)
+    d = fmnctl_json("dest", "list", "alice", db=db)[0]
+    assert d["failing"] is False and "last_error" not in d
+
+
 def test_pref_set_and_list():
     db = setup_alice()
     fmnctl("pref", "set", "alice", "email", "--batch-delta", "3600",
