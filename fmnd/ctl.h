@@ -84,6 +84,17 @@ long long ctl_pref_id(struct fmn_ctl *ctl, long long uid, const char *user,
 /* Open FILE or "-" (stdin); NULL after printing an error. */
 FILE *ctl_open_input(struct fmn_ctl *ctl, const char *path);
 
+/*
+ * Read envelopes from FILE or "-", one per line; derive each one's facts
+ * (defs_path: extra definitions, or NULL) and call fn to fill the JSON
+ * object printed for it. A bad line prints {"error", "line"} instead.
+ * Returns the exit code.
+ */
+struct fmn_msg;
+typedef void (*ctl_envelope_fn)(void *arg, struct fmn_msg *m, json_t *out);
+int ctl_each_envelope(struct fmn_ctl *ctl, const char *path,
+    const char *defs_path, ctl_envelope_fn fn, void *arg);
+
 /* Handlers, one per command: see ctl_cmds.h and the table in ctl.c. */
 int ctl_meta(struct fmn_ctl *, int, char **);
 int ctl_match(struct fmn_ctl *, int, char **);
