@@ -391,6 +391,7 @@ fmn_bus_read(struct fmn_bus *b, size_t k, struct fmn_bus_msg *out)
 	out->msg = m;
 	out->raw = body;
 	out->rawlen = blen;
+	out->summary = NULL;
 	out->received = fmn_now();
 	return FMN_BUS_MESSAGE;
 }
