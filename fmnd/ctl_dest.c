@@ -211,8 +211,14 @@ ctl_dest_list(struct fmn_ctl *ctl, int argc, char **argv)
 	return CTL_OK;
 }
 
-int
-ctl_dest_rm(struct fmn_ctl *ctl, int argc, char **argv)
+/*
+ * Run sql (bound to the user's id, CONTEXT and ADDRESS) on one of a
+ * user's destinations; "none" names what was not found when nothing
+ * changed, "done" what happened when something did.
+ */
+static int
+dest_change(struct fmn_ctl *ctl, int argc, char **argv, const char *sql,
+    const char *none, const char *done)
 {
 	sqlite3_stmt *st;
 	long long uid;
@@ -224,48 +230,33 @@ ctl_dest_rm(struct fmn_ctl *ctl, int argc, char **argv)
 	if ((uid = ctl_user_id(ctl, argv[0])) < 0 ||
 	    ctl_check_context(ctl, argv[1]) != 0)
 		return CTL_EDATA;
-	st = fmn_store_prepare(ctl->db, "DELETE FROM destinations WHERE "
-	    "user_id = ? AND context = ? AND address = ?", NULL);
+	st = fmn_store_prepare(ctl->db, sql, NULL);
 	sqlite3_bind_int64(st, 1, uid);
 	sqlite3_bind_text(st, 2, argv[1], -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, argv[2], -1, SQLITE_TRANSIENT);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (sqlite3_changes(ctl->db) == 0)
-		return ctl_error(ctl, "user \"%s\" has no %s destination "
-		    "\"%s\"", argv[0], argv[1], argv[2]);
+		return ctl_error(ctl, "user \"%s\" has no %s%s destination "
+		    "\"%s\"", argv[0], none, argv[1], argv[2]);
 	if (!ctl->json)
-		printf("removed %s destination %s of %s\n", argv[1], argv[2],
-		    argv[0]);
+		printf("%s destination %s of %s %s\n", argv[1], argv[2],
+		    argv[0], done);
 	return CTL_OK;
+}
+
+int
+ctl_dest_rm(struct fmn_ctl *ctl, int argc, char **argv)
+{
+	return dest_change(ctl, argc, argv, "DELETE FROM destinations WHERE "
+	    "user_id = ? AND context = ? AND address = ?", "", "removed");
 }
 
 int
 ctl_dest_reset(struct fmn_ctl *ctl, int argc, char **argv)
 {
-	sqlite3_stmt *st;
-	long long uid;
-
-	if ((argc = ctl_parse(ctl, argc, argv, NULL, 0)) < 0)
-		return CTL_EUSAGE;
-	if (argc != 3)
-		return ctl_usage(ctl, "expected USER, CONTEXT and ADDRESS");
-	if ((uid = ctl_user_id(ctl, argv[0])) < 0 ||
-	    ctl_check_context(ctl, argv[1]) != 0)
-		return CTL_EDATA;
-	st = fmn_store_prepare(ctl->db, "UPDATE destinations SET failing = 0, "
-	    "last_error = NULL WHERE user_id = ? AND context = ? AND "
-	    "address = ? AND failing != 0", NULL);
-	sqlite3_bind_int64(st, 1, uid);
-	sqlite3_bind_text(st, 2, argv[1], -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, argv[2], -1, SQLITE_TRANSIENT);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (sqlite3_changes(ctl->db) == 0)
-		return ctl_error(ctl, "user \"%s\" has no failing %s destination "
-		    "\"%s\"", argv[0], argv[1], argv[2]);
-	if (!ctl->json)
-		printf("%s destination %s of %s is no longer marked failing\n",
-		    argv[1], argv[2], argv[0]);
-	return CTL_OK;
+	return dest_change(ctl, argc, argv, "UPDATE destinations SET "
+	    "failing = 0, last_error = NULL WHERE user_id = ? AND "
+	    "context = ? AND address = ? AND failing != 0", "failing ",
+	    "is no longer marked failing");
 }
