@@ -284,6 +284,19 @@ ctl_open_input(struct fmn_ctl *ctl, const char *path)
 	return f;
 }
 
+json_t *
+ctl_load_json(struct fmn_ctl *ctl, const char *path)
+{
+	json_error_t jerr;
+	json_t *doc;
+
+	doc = strcmp(path, "-") == 0 ? json_loadf(stdin, 0, &jerr) :
+	    json_load_file(path, 0, &jerr);
+	if (doc == NULL)
+		ctl_error(ctl, "%s: line %d: %s", path, jerr.line, jerr.text);
+	return doc;
+}
+
 /* The entries whose first word is group ("user"), by unique prefix. */
 static const char *
 find_group(const char *word, int *ambiguous)

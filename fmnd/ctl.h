@@ -81,6 +81,9 @@ int ctl_check_context(struct fmn_ctl *ctl, const char *context);
 long long ctl_pref_id(struct fmn_ctl *ctl, long long uid, const char *user,
     const char *context, int create);
 
+/* A JSON document from FILE or "-" (stdin); NULL after printing why. */
+json_t *ctl_load_json(struct fmn_ctl *ctl, const char *path);
+
 /* Open FILE or "-" (stdin); NULL after printing an error. */
 FILE *ctl_open_input(struct fmn_ctl *ctl, const char *path);
 

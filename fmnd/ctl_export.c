@@ -604,7 +604,6 @@ ctl_import(struct fmn_ctl *ctl, int argc, char **argv)
 {
 	struct token_cache tc = { { 0 } };
 	sqlite3_stmt *st[ST__COUNT] = { 0 };
-	json_error_t jerr;
 	json_t *doc, *users, *u, *v, *a;
 	const char *k;
 	char *cause = NULL;
@@ -616,11 +615,8 @@ ctl_import(struct fmn_ctl *ctl, int argc, char **argv)
 		return CTL_EUSAGE;
 	if (npos != 1)
 		return ctl_usage(ctl, "expected FILE");
-	doc = strcmp(argv[0], "-") == 0 ? json_loadf(stdin, 0, &jerr) :
-	    json_load_file(argv[0], 0, &jerr);
-	if (doc == NULL)
-		return ctl_error(ctl, "%s: line %d: %s", argv[0], jerr.line,
-		    jerr.text);
+	if ((doc = ctl_load_json(ctl, argv[0])) == NULL)
+		return CTL_EDATA;
 	if (check_doc(doc, &tc, &cause) != 0) {
 		ctl_error(ctl, "%s: %s; nothing imported", argv[0], cause);
 		goto out;

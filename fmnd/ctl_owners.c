@@ -200,7 +200,6 @@ import_doc(struct fmn_ctl *ctl, int argc, char **argv,
     int (*check)(json_t *, char **), int (*store)(sqlite3 *, json_t *, char **),
     const char *what)
 {
-	json_error_t jerr;
 	json_t *doc;
 	char *cause = NULL;
 	int npos, ret;
@@ -209,11 +208,8 @@ import_doc(struct fmn_ctl *ctl, int argc, char **argv,
 		return CTL_EUSAGE;
 	if (npos != 1)
 		return ctl_usage(ctl, "expected FILE");
-	doc = strcmp(argv[0], "-") == 0 ? json_loadf(stdin, 0, &jerr) :
-	    json_load_file(argv[0], 0, &jerr);
-	if (doc == NULL)
-		return ctl_error(ctl, "%s: line %d: %s", argv[0], jerr.line,
-		    jerr.text);
+	if ((doc = ctl_load_json(ctl, argv[0])) == NULL)
+		return CTL_EDATA;
 	if (check(doc, &cause) != 0) {
 		ret = ctl_error(ctl, "%s: %s", argv[0], cause);
 		goto out;
