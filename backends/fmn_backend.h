@@ -23,6 +23,8 @@ enum fmn_result {
 	FMN_RESULT_DELIVERED,
 	FMN_RESULT_TEMPFAIL,		/* retry later with backoff */
 	FMN_RESULT_PERMFAIL,		/* the destination refuses: mark it failing */
+	FMN_RESULT_EXPIRED,		/* too old to be worth sending: drop it,
+					 * the destination itself is fine */
 };
 
 /* One entry of a delivery: what the person reads about one message. */

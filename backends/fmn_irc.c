@@ -279,7 +279,7 @@ offline_outcome(struct irc *irc, long long id, const char *nick, double oldest)
 	    fmn_now() - oldest > cfg->irc_max_age) {
 		error = xasprintf("%s has not been on IRC for %d s since the "
 		    "message; given up", nick, cfg->irc_max_age);
-		outcome_add(irc, id, FMN_RESULT_PERMFAIL, error);
+		outcome_add(irc, id, FMN_RESULT_EXPIRED, error);
 	} else {
 		error = xasprintf("%s is not on IRC", nick);
 		outcome_add(irc, id, FMN_RESULT_TEMPFAIL, error);
@@ -968,7 +968,7 @@ irc_deliver(struct fmn_backend *b, const struct fmn_delivery *d)
 	}
 	if (d->kind == FMN_DELIVERY_CONFIRM && d->expires > 0 &&
 	    d->expires <= fmn_now()) {
-		outcome_add(irc, d->id, FMN_RESULT_PERMFAIL,
+		outcome_add(irc, d->id, FMN_RESULT_EXPIRED,
 		    "the confirmation has expired");
 		goto out;
 	}

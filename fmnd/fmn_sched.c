@@ -746,6 +746,14 @@ sched_mark(struct fmn_sched *s, const struct inflight *f,
 		    "retry in %.0f s: %s", f->address, f->sb->context,
 		    f->user, next - now, error ? error : "temporary failure");
 		break;
+	case FMN_RESULT_EXPIRED:
+		st = s->set_failed;
+		fmn_counters_add(s->counters, FMN_C_NOTIFICATIONS_FAILED,
+		    (long long)f->n);
+		log_warn("delivery to %s (%s, user %s) dropped: %s",
+		    f->address, f->sb->context, f->user,
+		    error ? error : "expired");
+		break;
 	case FMN_RESULT_PERMFAIL:
 	default:
 		st = s->set_failed;
@@ -809,6 +817,15 @@ sched_mark_confirm(struct fmn_sched *s, const struct inflight *f,
 		    f->sb->context, f->user, r->next - now,
 		    error ? error : "temporary failure");
 		return 0;
+	case FMN_RESULT_EXPIRED:
+		/* The secret expired: nothing to send, nothing wrong with
+		 * the address; confirm_sent keeps it from being picked. */
+		free(fmn_imap_del(&s->confirm_retry, f->destination_id));
+		log_info("confirmation to %s (%s, user %s) not sent: %s",
+		    f->address, f->sb->context, f->user,
+		    error ? error : "expired");
+		sqlite3_bind_int64(s->confirm_sent, 1, f->destination_id);
+		return sched_step(s, s->confirm_sent);
 	case FMN_RESULT_PERMFAIL:
 	default:
 		free(fmn_imap_del(&s->confirm_retry, f->destination_id));

@@ -7,8 +7,9 @@ void), then sends the envelopes of a corpus file: a JSON array whose
 elements are envelopes or {"msg": envelope, ...} records (the format of
 fmfi-dev.json), or JSON lines of envelopes.
 
-Each message gets a fresh msg_id unless --keep-ids, and the publisher's
-own "i" counter and username, as a fedmsg endpoint would send them.
+Each message gets a fresh msg_id unless --keep-ids, the time of sending
+unless --keep-timestamps, and the publisher's own "i" counter and
+username, as a fedmsg endpoint would send them.
 """
 
 import argparse
@@ -48,6 +49,8 @@ def main():
                     help="messages per second (default: as fast as possible)")
     ap.add_argument("--keep-ids", action="store_true",
                     help="keep the corpus msg_ids instead of fresh ones")
+    ap.add_argument("--keep-timestamps", action="store_true",
+                    help="keep the envelopes' timestamps instead of now")
     ap.add_argument("--timeout", type=float, default=30,
                     help="seconds to wait for a subscriber")
     ap.add_argument("--ids-out", help="write the msg_ids sent, one a line")
@@ -77,7 +80,8 @@ def main():
             env["msg_id"] = "%d-%s" % (time.gmtime().tm_year, uuid.uuid4())
         env["i"] = n + 1
         env["username"] = "fmn-publish"
-        env["timestamp"] = time.time()
+        if not args.keep_timestamps or "timestamp" not in env:
+            env["timestamp"] = time.time()
         env.setdefault("source_name", "fmn-publish@" + host)
         pub.send_multipart([env["topic"].encode("utf-8"),
                             json.dumps(env).encode("utf-8")])

@@ -85,14 +85,15 @@ class Fmnd:
             assert time.monotonic() < deadline, self.logtext()
             time.sleep(0.05)
 
-    def publish(self, *envelopes):
+    def publish(self, *envelopes, keep_timestamps=False):
         path = os.path.join(self.dir, "pub-%d.json" % time.monotonic_ns())
         with open(path, "w") as f:
             for e in envelopes:
                 f.write(json.dumps(e) + "\n")
         subprocess.run(["/usr/bin/python3", PUBLISH, "--bind", self.bus,
-                        "--timeout", "30", path], check=True,
-                       capture_output=True, timeout=60)
+                        "--timeout", "30", path] +
+                       (["--keep-timestamps"] if keep_timestamps else []),
+                       check=True, capture_output=True, timeout=60)
 
     def sql(self, query, *args):
         con = sqlite3.connect(self.db, timeout=30)
@@ -342,6 +343,33 @@ def test_offline_nick_is_retried():
         dave.wait_privmsg(BOT, contains="While dave was away", timeout=90)
         assert fmnd.sql("SELECT failing FROM destinations WHERE "
                         "address = 'dave'") == [(0,)]
+    finally:
+        fmnd.stop()
+        irc.stop()
+
+
+def test_offline_nick_past_max_age_drops_the_notification_only():
+    irc, fmnd, c = start(users=("alice", "dave"))
+    dave = c["dave"]
+    try:
+        dave.quit()
+        c["alice"].wait_offline("dave")
+        old = wiki_edit("Two days ago")
+        old["timestamp"] = time.time() - 2 * 86400
+        fmnd.publish(old, keep_timestamps=True)
+        c["alice"].wait_privmsg(BOT, contains="Two days ago")
+        fmnd.wait_log("dropped: dave has not been on IRC")
+        assert fmnd.sql("SELECT n.state FROM notifications n JOIN users u "
+                        "ON u.id = n.user_id WHERE u.name = 'dave'") == [
+                            ("failed",)]
+        # The destination itself is not marked failing: dave gets the
+        # next one once back.
+        assert fmnd.sql("SELECT failing FROM destinations WHERE "
+                        "address = 'dave'") == [(0,)]
+        dave = irctest.Client(irc, "dave")
+        c["alice"].wait_online("dave")
+        fmnd.publish(wiki_edit("Back again"))
+        dave.wait_privmsg(BOT, contains="Back again", timeout=60)
     finally:
         fmnd.stop()
         irc.stop()
