@@ -26,6 +26,7 @@ struct key {
 #define F(f) offsetof(struct fmn_config, f)
 static const struct key keys[] = {
 	{ "store", "db", K_STR, F(db_path), 0, 0, 0 },
+	{ "store", "retention", K_LONG, F(retention), 0, 0, 3650.0 * 86400 },
 	{ "bus", "endpoint", K_LIST, F(endpoints), F(n_endpoints), 0, 0 },
 	{ "bus", "subscribe", K_LIST, F(subscriptions), F(n_subscriptions), 0, 0 },
 	{ "bus", "max_message_size", K_LONG, F(max_message_size), 0, 1024, 1 << 30 },
@@ -64,6 +65,7 @@ fmn_config_init(struct fmn_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->db_path = NULL;	/* resolved by the caller: $FMN_DB, ./fmn.db */
+	c->retention = 30L * 86400;
 	c->max_message_size = 1048576;
 	c->rcvhwm = 100000;
 	c->smtp_url = xstrdup("mbox:fmn.mbox");

@@ -13,6 +13,7 @@
 struct fmn_config {
 	/* [store] */
 	char	*db_path;		/* db = ./fmn.db */
+	long	 retention;		/* retention = 2592000 seconds (0: keep all) */
 
 	/* [bus] */
 	char	*endpoints[FMN_CONFIG_MAX_LIST];	/* endpoint = tcp://127.0.0.1:9940 (repeatable) */

@@ -45,7 +45,8 @@
 #define DAEMON_CHANGES_MS	200	/* PRAGMA data_version poll */
 #define DAEMON_FLUSH_MS		1000	/* counters persisted */
 #define DAEMON_CONFIRM_MS	1000	/* confirmation requests */
-#define DAEMON_PRUNE_MS		60000	/* changes rows already read */
+#define DAEMON_PRUNE_MS		60000	/* changes rows already read, retention */
+#define DAEMON_EXPIRE_ROWS	5000	/* old rows removed per pass and table */
 #define DAEMON_STOP_MS		5000	/* in-flight work at SIGTERM */
 #define DAEMON_FULL_RELOAD	1000	/* users changed at once: recompile all */
 #define DAEMON_MAX_POLL		64
@@ -673,13 +674,37 @@ daemon_changes(struct fmn_daemon *d, int timer)
 	fmn_imap_clear(&users, NULL);
 }
 
+/* Milliseconds between housekeeping passes: a short retention is kept often. */
+static int64_t
+daemon_prune_interval(const struct fmn_daemon *d)
+{
+	long r = d->cfg->retention;
+
+	return r > 0 && r * 500 < DAEMON_PRUNE_MS ? r * 500 : DAEMON_PRUNE_MS;
+}
+
+/*
+ * Housekeeping: changes already applied, and rows past [store]
+ * retention, a bounded number per pass so that intake never waits long.
+ */
 static void
 daemon_prune(struct fmn_daemon *d)
 {
+	int n;
+
 	sqlite3_bind_int64(d->st_prune, 1, d->changes_seen);
 	if (sqlite3_step(d->st_prune) != SQLITE_DONE)
 		log_warn("changes: cannot prune: %s", sqlite3_errmsg(d->db));
 	sqlite3_reset(d->st_prune);
+	if (d->cfg->retention <= 0 || fmn_queue_begin(d->queue) != 0)
+		return;
+	n = fmn_queue_expire(d->queue, fmn_now() - (double)d->cfg->retention,
+	    DAEMON_EXPIRE_ROWS);
+	if (n < 0 || fmn_queue_commit(d->queue) != 0)
+		fmn_queue_rollback(d->queue);
+	else if (n > 0)
+		log_info("retention: %d row(s) older than %ld s removed", n,
+		    d->cfg->retention);
 }
 
 static void
@@ -755,6 +780,7 @@ daemon_reload(struct fmn_daemon *d)
 	c->n_subscriptions = n.n_subscriptions;
 	n.n_subscriptions = 0;
 	c->max_message_size = n.max_message_size;
+	c->retention = n.retention;
 	c->retry_initial = n.retry_initial;
 	c->retry_max = n.retry_max;
 	c->max_attempts = n.max_attempts;
@@ -874,7 +900,7 @@ fmn_daemon_run(struct fmn_daemon *d)
 	now = fmn_monotonic_ms();
 	d->next_tick = d->next_changes = d->next_flush = now;
 	d->next_confirm = now;
-	d->next_prune = now + DAEMON_PRUNE_MS;
+	d->next_prune = now + daemon_prune_interval(d);
 	d->dispatch = 1;
 	fprintf(stderr, "fmnd: ready\n");
 	fflush(stderr);
@@ -921,7 +947,7 @@ fmn_daemon_run(struct fmn_daemon *d)
 			daemon_flush(d);
 		}
 		if (now >= d->next_prune) {
-			d->next_prune = now + DAEMON_PRUNE_MS;
+			d->next_prune = now + daemon_prune_interval(d);
 			daemon_prune(d);
 		}
 	}

@@ -286,3 +286,41 @@ fmn_queue_requeue_sending(struct fmn_queue *q)
 		    n);
 	return n;
 }
+
+int
+fmn_queue_expire(struct fmn_queue *q, double before, int limit)
+{
+	sqlite3_stmt *st;
+	int n = 0, i;
+	/*
+	 * Rows go in id order, and notifications are created in the order
+	 * of their messages, so the oldest notification left names the
+	 * oldest message still referred to: every message before it can go
+	 * without a search through the notifications.
+	 */
+	static const char *const sql[] = {
+		"DELETE FROM notifications WHERE id IN (SELECT id FROM "
+		"notifications WHERE (state = 'delivered' OR state = 'failed') "
+		"AND created < ?1 ORDER BY id LIMIT ?2)",
+		"DELETE FROM messages WHERE id IN (SELECT id FROM messages "
+		"WHERE received < ?1 AND id < coalesce((SELECT message_id FROM "
+		"notifications ORDER BY id LIMIT 1), (SELECT max(id) + 1 FROM "
+		"messages)) ORDER BY id LIMIT ?2)",
+	};
+
+	for (i = 0; i < 2; i++) {
+		if ((st = fmn_store_prepare(q->db, sql[i], NULL)) == NULL)
+			return -1;
+		sqlite3_bind_double(st, 1, before);
+		sqlite3_bind_int(st, 2, limit);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			log_err("queue: expiring old rows: %s",
+			    sqlite3_errmsg(q->db));
+			sqlite3_finalize(st);
+			return -1;
+		}
+		n += sqlite3_changes(q->db);
+		sqlite3_finalize(st);
+	}
+	return n;
+}

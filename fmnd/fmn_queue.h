@@ -56,4 +56,12 @@ int fmn_queue_oneshot_fired(struct fmn_queue *q, long long preference_id,
 /* Put notifications left 'sending' (by a crash) back in the queue. */
 int fmn_queue_requeue_sending(struct fmn_queue *q);
 
+/*
+ * Forget what is older than before: delivered and failed notifications,
+ * then messages no notification refers to any more (their msg_ids stop
+ * counting as duplicates). At most limit rows of each; returns how many
+ * rows went, or -1. Call inside a transaction.
+ */
+int fmn_queue_expire(struct fmn_queue *q, double before, int limit);
+
 #endif

@@ -246,6 +246,45 @@ def test_duplicates_dropped_also_after_restart():
         assert s.close() == 0
 
 
+def test_retention_removes_old_rows_and_keeps_pending_ones():
+    s = Setup(conf="[store]\nretention = 2\n[delivery]\nretry_max = 1\n")
+    try:
+        fmndtest.add_user(s.db, "ralph", rules=["category:wiki"])
+        fmndtest.add_user(s.db, "kevin", rules=["category:wiki"],
+                          address="tempfail@example.org")
+        s.sync()
+        # kevin's notifications fail temporarily and stay pending.
+        open(s.cap + ".tempfail", "w").close()
+        for _ in range(3):
+            s.pub.send(wiki())
+        s.wait_counter("notifications_delivered", 3)
+
+        def rows():
+            con = sqlite3.connect(s.db)
+            try:
+                return (con.execute("SELECT count(*) FROM messages"
+                                    ).fetchone()[0],
+                        con.execute("SELECT state, count(*) FROM "
+                                    "notifications GROUP BY state"
+                                    ).fetchall())
+            finally:
+                con.close()
+        # ralph's delivered notifications go; kevin's queued ones and
+        # the messages they refer to stay.
+        try:
+            wait_until(lambda: rows() == (3, [("queued", 3)]), 15, 0.2,
+                       "delivered rows removed")
+        except AssertionError:
+            raise AssertionError("rows %r; log:\n%s" % (rows(),
+                                                        s.d.log()[-2000:]))
+        assert "retention:" in s.d.log()
+        os.unlink(s.cap + ".tempfail")
+        s.wait_counter("notifications_delivered", 6)
+        wait_until(lambda: rows() == (0, []), 15, 0.2, "all rows removed")
+    finally:
+        assert s.close() == 0
+
+
 def test_crash_and_restart_loses_nothing():
     """SIGKILL mid-stream while the publisher keeps re-sending: after a
     restart every notification arrives, duplicates are a handful."""
