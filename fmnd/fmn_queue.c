@@ -293,19 +293,25 @@ fmn_queue_expire(struct fmn_queue *q, double before, int limit)
 	sqlite3_stmt *st;
 	int n = 0, i;
 	/*
-	 * Rows go in id order, and notifications are created in the order
-	 * of their messages, so the oldest notification left names the
-	 * oldest message still referred to: every message before it can go
-	 * without a search through the notifications.
+	 * Rows are created in time order, so each table is walked by id up
+	 * to its first row that is too new (a pass costs what it removes,
+	 * not the size of the table); and notifications are created in the
+	 * order of their messages, so the oldest notification left names
+	 * the oldest message still referred to.
 	 */
 	static const char *const sql[] = {
 		"DELETE FROM notifications WHERE id IN (SELECT id FROM "
-		"notifications WHERE (state = 'delivered' OR state = 'failed') "
-		"AND created < ?1 ORDER BY id LIMIT ?2)",
+		"notifications WHERE id < coalesce((SELECT id FROM "
+		"notifications WHERE created >= ?1 ORDER BY id LIMIT 1), "
+		"(SELECT max(id) + 1 FROM notifications)) AND "
+		"(state = 'delivered' OR state = 'failed') ORDER BY id "
+		"LIMIT ?2)",
 		"DELETE FROM messages WHERE id IN (SELECT id FROM messages "
-		"WHERE received < ?1 AND id < coalesce((SELECT message_id FROM "
-		"notifications ORDER BY id LIMIT 1), (SELECT max(id) + 1 FROM "
-		"messages)) ORDER BY id LIMIT ?2)",
+		"WHERE id < min(coalesce((SELECT id FROM messages WHERE "
+		"received >= ?1 ORDER BY id LIMIT 1), (SELECT max(id) + 1 FROM "
+		"messages)), coalesce((SELECT message_id FROM notifications "
+		"ORDER BY id LIMIT 1), (SELECT max(id) + 1 FROM messages))) "
+		"ORDER BY id LIMIT ?2)",
 	};
 
 	for (i = 0; i < 2; i++) {
