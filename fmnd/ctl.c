@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ctl_cmds.h"
+#include "ctl_show.h"
 #include "fmn_config.h"
 #include "fmn_store.h"
 
@@ -252,6 +253,20 @@ ctl_parse(struct fmn_ctl *ctl, int argc, char **argv, struct ctl_opt *opts,
 	return npos;
 }
 
+struct ctl_show *
+ctl_shower(struct fmn_ctl *ctl)
+{
+	char *cause = NULL;
+
+	if (ctl->show == NULL &&
+	    (ctl->show = ctl_show_new(ctl_db(ctl), &cause)) == NULL) {
+		ctl_error(ctl, "%s", cause);
+		free(cause);
+		exit(CTL_EDATA);
+	}
+	return ctl->show;
+}
+
 long long
 ctl_user_id(struct fmn_ctl *ctl, const char *name)
 {
@@ -461,6 +476,7 @@ main(int argc, char **argv)
 	ctl.cfg = &cfg;
 
 	rc = ctl.cmd->handler(&ctl, argc, argv);
+	ctl_show_free(&ctl.show);
 	fmn_store_close(&ctl.db);
 	fmn_config_free(&cfg);
 	return rc;

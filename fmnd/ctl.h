@@ -18,6 +18,7 @@
 #define CTL_EUSAGE	2	/* bad arguments */
 
 struct ctl_cmd;
+struct ctl_show;
 struct fmn_config;
 
 struct fmn_ctl {
@@ -25,6 +26,7 @@ struct fmn_ctl {
 	const char		*config_path;	/* -c, $FMN_CONFIG, or NULL */
 	int			 json;		/* --json: machine-readable output */
 	sqlite3			*db;		/* opened by ctl_db() */
+	struct ctl_show		*show;		/* made by ctl_shower() */
 	const struct ctl_cmd	*cmd;		/* the command being run */
 	const struct fmn_config	*cfg;		/* the config file's settings */
 	const char		*definitions;	/* extra fact definitions file, or NULL */
@@ -42,6 +44,8 @@ struct ctl_cmd {
 
 /* Open (creating and migrating) the database; exits 1 with a reason on failure. */
 sqlite3 *ctl_db(struct fmn_ctl *ctl);
+/* The configuration reader of ctl_show.h, made once; exits 1 on failure. */
+struct ctl_show *ctl_shower(struct fmn_ctl *ctl);
 /* Print "fmnctl: <reason>" and return CTL_EDATA. */
 int ctl_error(struct fmn_ctl *ctl, const char *fmt, ...) FMN_PRINTF(2, 3);
 /* Print "fmnctl <cmd>: <reason>" and the usage line; return CTL_EUSAGE. */

@@ -13,19 +13,13 @@
 
 #include "ctl.h"
 #include "ctl_engine.h"
+#include "ctl_show.h"
 #include "fmn_hmap.h"
 #include "fmn_rule.h"
 #include "fmn_store.h"
 #include "fmn_valid.h"
 
 /* Export. */
-
-static json_t *
-col_json_int(sqlite3_stmt *st, int i)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null() :
-	    json_integer(sqlite3_column_int64(st, i));
-}
 
 static const char *
 col(sqlite3_stmt *st, int i)
@@ -38,95 +32,27 @@ col(sqlite3_stmt *st, int i)
 int
 ctl_export(struct fmn_ctl *ctl, int argc, char **argv)
 {
-	sqlite3_stmt *us, *ds, *ps, *fs, *rs, *as;
-	json_t *doc, *users, *u, *arr, *p, *filters, *f, *rules, *x;
+	sqlite3_stmt *us, *as;
+	json_t *doc, *users, *x;
 	char *cause = NULL, *tok;
 	int ret = CTL_EDATA;
 
 	if (ctl_parse(ctl, argc, argv, NULL, 0) != 0)
 		return CTL_EUSAGE;
 	ctl_db(ctl);
-	us = fmn_store_prepare(ctl->db, "SELECT id, name FROM users ORDER BY "
-	    "name", &cause);
-	ds = fmn_store_prepare(ctl->db, "SELECT context, address, confirmed "
-	    "FROM destinations WHERE user_id = ? ORDER BY context, id", &cause);
-	ps = fmn_store_prepare(ctl->db, "SELECT id, context, enabled, "
-	    "batch_delta, batch_count, verbose, markup FROM preferences "
-	    "WHERE user_id = ? ORDER BY context", &cause);
-	fs = fmn_store_prepare(ctl->db, "SELECT id, name, active, oneshot FROM "
-	    "filters WHERE preference_id = ? ORDER BY position, id", &cause);
-	rs = fmn_store_prepare(ctl->db, "SELECT kind, argument, negated FROM "
-	    "rules WHERE filter_id = ? ORDER BY position, id", &cause);
+	us = fmn_store_prepare(ctl->db, "SELECT id FROM users ORDER BY name",
+	    &cause);
 	as = fmn_store_prepare(ctl->db, "SELECT alias, account FROM aliases "
 	    "ORDER BY alias", &cause);
-	if (!us || !ds || !ps || !fs || !rs || !as) {
+	if (!us || !as) {
 		ctl_error(ctl, "%s", cause);
 		goto out;
 	}
 	doc = json_object();
 	users = json_array();
-	while (sqlite3_step(us) == SQLITE_ROW) {
-		u = json_object();
-		json_object_set_new(u, "name", json_string(col(us, 1)));
-		arr = json_array();
-		sqlite3_reset(ds);
-		sqlite3_bind_int64(ds, 1, sqlite3_column_int64(us, 0));
-		while (sqlite3_step(ds) == SQLITE_ROW) {
-			x = json_object();
-			json_object_set_new(x, "context", json_string(col(ds, 0)));
-			json_object_set_new(x, "address", json_string(col(ds, 1)));
-			json_object_set_new(x, "confirmed",
-			    json_boolean(sqlite3_column_int(ds, 2)));
-			json_array_append_new(arr, x);
-		}
-		json_object_set_new(u, "destinations", arr);
-		arr = json_array();
-		sqlite3_reset(ps);
-		sqlite3_bind_int64(ps, 1, sqlite3_column_int64(us, 0));
-		while (sqlite3_step(ps) == SQLITE_ROW) {
-			p = json_object();
-			json_object_set_new(p, "context", json_string(col(ps, 1)));
-			json_object_set_new(p, "enabled",
-			    json_boolean(sqlite3_column_int(ps, 2)));
-			json_object_set_new(p, "batch_delta", col_json_int(ps, 3));
-			json_object_set_new(p, "batch_count", col_json_int(ps, 4));
-			json_object_set_new(p, "verbose",
-			    json_boolean(sqlite3_column_int(ps, 5)));
-			json_object_set_new(p, "markup",
-			    json_boolean(sqlite3_column_int(ps, 6)));
-			filters = json_array();
-			sqlite3_reset(fs);
-			sqlite3_bind_int64(fs, 1, sqlite3_column_int64(ps, 0));
-			while (sqlite3_step(fs) == SQLITE_ROW) {
-				f = json_object();
-				json_object_set_new(f, "name",
-				    json_string(col(fs, 1)));
-				json_object_set_new(f, "active",
-				    json_boolean(sqlite3_column_int(fs, 2)));
-				if (sqlite3_column_int(fs, 3))
-					json_object_set_new(f, "oneshot",
-					    json_true());
-				rules = json_array();
-				sqlite3_reset(rs);
-				sqlite3_bind_int64(rs, 1,
-				    sqlite3_column_int64(fs, 0));
-				while (sqlite3_step(rs) == SQLITE_ROW) {
-					tok = xasprintf("%s%s:%s",
-					    sqlite3_column_int(rs, 2) ? "!" : "",
-					    col(rs, 0), col(rs, 1));
-					json_array_append_new(rules,
-					    json_string(tok));
-					free(tok);
-				}
-				json_object_set_new(f, "rules", rules);
-				json_array_append_new(filters, f);
-			}
-			json_object_set_new(p, "filters", filters);
-			json_array_append_new(arr, p);
-		}
-		json_object_set_new(u, "preferences", arr);
-		json_array_append_new(users, u);
-	}
+	while (sqlite3_step(us) == SQLITE_ROW)
+		json_array_append_new(users, ctl_show_user(ctl_shower(ctl),
+		    sqlite3_column_int64(us, 0), 0));
 	json_object_set_new(doc, "users", users);
 	/* Owners and groups, as their own import commands take them. */
 	{
@@ -169,10 +95,6 @@ ctl_export(struct fmn_ctl *ctl, int argc, char **argv)
 out:
 	free(cause);
 	sqlite3_finalize(us);
-	sqlite3_finalize(ds);
-	sqlite3_finalize(ps);
-	sqlite3_finalize(fs);
-	sqlite3_finalize(rs);
 	sqlite3_finalize(as);
 	return ret;
 }

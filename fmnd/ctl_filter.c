@@ -186,7 +186,8 @@ ctl_filter_list(struct fmn_ctl *ctl, int argc, char **argv)
 		    "name", (const char *)sqlite3_column_text(st, 1),
 		    "position", sqlite3_column_int64(st, 2),
 		    "active", sqlite3_column_int(st, 3),
-		    "rules", ctl_show_rules(ctl->db, sqlite3_column_int64(st, 4)));
+		    "rules", ctl_show_rules(ctl_shower(ctl),
+		    sqlite3_column_int64(st, 4)));
 
 		if (!ctl->json) {
 			size_t i;
@@ -237,7 +238,7 @@ ctl_filter_show(struct fmn_ctl *ctl, int argc, char **argv)
 		    "position", sqlite3_column_int64(st, 1),
 		    "active", sqlite3_column_int(st, 2),
 		    "oneshot", sqlite3_column_int(st, 3),
-		    "rules", ctl_show_rules(ctl->db, fid));
+		    "rules", ctl_show_rules(ctl_shower(ctl), fid));
 	sqlite3_finalize(st);
 	if (f == NULL)
 		return ctl_error(ctl, "database: %s", sqlite3_errmsg(ctl->db));

@@ -27,14 +27,59 @@ col_text(sqlite3_stmt *st, int i)
 	return s ? s : "";
 }
 
-json_t *
-ctl_show_rules(sqlite3 *db, long long filter_id)
+struct ctl_show {
+	sqlite3_stmt	*user;
+	sqlite3_stmt	*dests;
+	sqlite3_stmt	*prefs;
+	sqlite3_stmt	*filters;
+	sqlite3_stmt	*rules;
+};
+
+struct ctl_show *
+ctl_show_new(sqlite3 *db, char **cause)
 {
-	sqlite3_stmt *st;
+	struct ctl_show *s = xcalloc(1, sizeof(*s));
+
+	if ((s->user = fmn_store_prepare(db, "SELECT name FROM users WHERE "
+	    "id = ?", cause)) == NULL ||
+	    (s->dests = fmn_store_prepare(db, "SELECT context, address, "
+	    "confirmed, expires, failing, last_error FROM destinations WHERE "
+	    "user_id = ? ORDER BY context, address", cause)) == NULL ||
+	    (s->prefs = fmn_store_prepare(db, "SELECT id, context, enabled, "
+	    "batch_delta, batch_count, verbose, markup FROM preferences "
+	    "WHERE user_id = ? ORDER BY context", cause)) == NULL ||
+	    (s->filters = fmn_store_prepare(db, "SELECT id, name, active, "
+	    "oneshot FROM filters WHERE preference_id = ? ORDER BY position, "
+	    "id", cause)) == NULL ||
+	    (s->rules = fmn_store_prepare(db, "SELECT kind, argument, negated "
+	    "FROM rules WHERE filter_id = ? ORDER BY position, id",
+	    cause)) == NULL)
+		ctl_show_free(&s);
+	return s;
+}
+
+void
+ctl_show_free(struct ctl_show **sp)
+{
+	struct ctl_show *s = *sp;
+
+	if (s == NULL)
+		return;
+	sqlite3_finalize(s->user);
+	sqlite3_finalize(s->dests);
+	sqlite3_finalize(s->prefs);
+	sqlite3_finalize(s->filters);
+	sqlite3_finalize(s->rules);
+	free(s);
+	*sp = NULL;
+}
+
+json_t *
+ctl_show_rules(struct ctl_show *s, long long filter_id)
+{
+	sqlite3_stmt *st = s->rules;
 	json_t *rules = json_array();
 
-	st = fmn_store_prepare(db, "SELECT kind, argument, negated FROM rules "
-	    "WHERE filter_id = ? ORDER BY position", NULL);
 	sqlite3_bind_int64(st, 1, filter_id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int kind = fmn_rule_kind_lookup(col_text(st, 0));
@@ -50,50 +95,44 @@ ctl_show_rules(sqlite3 *db, long long filter_id)
 		json_array_append_new(rules, json_string(tok));
 		free(tok);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return rules;
 }
 
 static json_t *
-show_filters(sqlite3 *db, long long pref_id)
+show_filters(struct ctl_show *s, long long pref_id)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = s->filters;
 	json_t *arr = json_array();
 
-	st = fmn_store_prepare(db, "SELECT id, name, active, oneshot FROM "
-	    "filters WHERE preference_id = ? ORDER BY position", NULL);
 	sqlite3_bind_int64(st, 1, pref_id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_t *f = json_pack("{s:s, s:b, s:o}",
 		    "name", col_text(st, 1),
 		    "active", sqlite3_column_int(st, 2),
-		    "rules", ctl_show_rules(db, sqlite3_column_int64(st, 0)));
+		    "rules", ctl_show_rules(s, sqlite3_column_int64(st, 0)));
 
 		if (sqlite3_column_int(st, 3))
 			json_object_set_new(f, "oneshot", json_true());
 		json_array_append_new(arr, f);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return arr;
 }
 
 json_t *
-ctl_show_user(sqlite3 *db, long long uid, int state)
+ctl_show_user(struct ctl_show *s, long long uid, int state)
 {
 	sqlite3_stmt *st;
 	json_t *u, *dests = json_array(), *prefs = json_array();
-	const char *name = "";
 
-	st = fmn_store_prepare(db, "SELECT name FROM users WHERE id = ?", NULL);
+	st = s->user;
 	sqlite3_bind_int64(st, 1, uid);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		name = col_text(st, 0);
-	u = json_pack("{s:s}", "name", name);
-	sqlite3_finalize(st);
+	u = json_pack("{s:s}", "name", sqlite3_step(st) == SQLITE_ROW ?
+	    col_text(st, 0) : "");
+	sqlite3_reset(st);
 
-	st = fmn_store_prepare(db, "SELECT context, address, confirmed, "
-	    "expires, failing, last_error FROM destinations WHERE user_id = ? "
-	    "ORDER BY context, address", NULL);
+	st = s->dests;
 	sqlite3_bind_int64(st, 1, uid);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_t *d = json_pack("{s:s, s:s, s:b}",
@@ -111,11 +150,9 @@ ctl_show_user(sqlite3 *db, long long uid, int state)
 		}
 		json_array_append_new(dests, d);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 
-	st = fmn_store_prepare(db, "SELECT id, context, enabled, batch_delta, "
-	    "batch_count, verbose, markup FROM preferences WHERE user_id = ? "
-	    "ORDER BY context", NULL);
+	st = s->prefs;
 	sqlite3_bind_int64(st, 1, uid);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(prefs, json_pack(
@@ -126,8 +163,8 @@ ctl_show_user(sqlite3 *db, long long uid, int state)
 		    "batch_count", col_json_int_or_null(st, 4),
 		    "verbose", sqlite3_column_int(st, 5),
 		    "markup", sqlite3_column_int(st, 6),
-		    "filters", show_filters(db, sqlite3_column_int64(st, 0))));
-	sqlite3_finalize(st);
+		    "filters", show_filters(s, sqlite3_column_int64(st, 0))));
+	sqlite3_reset(st);
 	json_object_set_new(u, "destinations", dests);
 	json_object_set_new(u, "preferences", prefs);
 	return u;

@@ -114,7 +114,7 @@ ctl_user_show(struct fmn_ctl *ctl, int argc, char **argv)
 		return ctl_usage(ctl, "expected one USER");
 	if ((uid = ctl_user_id(ctl, argv[0])) < 0)
 		return CTL_EDATA;
-	u = ctl_show_user(ctl_db(ctl), uid, 1);
+	u = ctl_show_user(ctl_shower(ctl), uid, 1);
 	if (ctl->json)
 		ctl_print_json(u);
 	else {
