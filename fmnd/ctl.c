@@ -15,8 +15,7 @@
 #include "ctl_show.h"
 #include "fmn_config.h"
 #include "fmn_store.h"
-
-#define FMN_VERSION "0.1.0"
+#include "fmn_version.h"
 
 static const struct ctl_cmd cmds[] = {
 	{ "init", "", "create the database or bring its schema up to date",

@@ -9,8 +9,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fmn_util.h"
+#include "fmn_version.h"
 
 enum key_type { K_STR, K_LIST, K_INT, K_LONG, K_DOUBLE };
 
@@ -220,5 +222,8 @@ fmn_config_default_path(void)
 {
 	const char *p = getenv("FMN_CONFIG");
 
-	return p != NULL && *p != '\0' ? p : NULL;
+	if (p != NULL)
+		return *p != '\0' ? p : NULL;
+	return access(FMN_DEFAULT_CONFIG, F_OK) == 0 ? FMN_DEFAULT_CONFIG :
+	    NULL;
 }

@@ -68,7 +68,10 @@ int fmn_config_load(struct fmn_config *c, const char *path, char **cause);
 int fmn_config_set(struct fmn_config *c, const char *section,
     const char *key, const char *value, char **cause);
 void fmn_config_free(struct fmn_config *c);
-/* The config file to read by default: $FMN_CONFIG, or NULL. */
+/*
+ * The config file to read by default: $FMN_CONFIG (set but empty: none),
+ * else FMN_DEFAULT_CONFIG (/etc/fmn/fmn.conf) if it exists, else NULL.
+ */
 const char *fmn_config_default_path(void);
 
 #endif

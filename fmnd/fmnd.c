@@ -10,10 +10,7 @@
 
 #include "fmn_daemon.h"
 #include "fmn_util.h"
-
-#ifndef FMN_VERSION
-#define FMN_VERSION "0.1"
-#endif
+#include "fmn_version.h"
 
 static void
 usage(FILE *f)

@@ -41,7 +41,7 @@ class Fmnd:
             f.write("[delivery]\nretry_initial = 1\nretry_max = 2\n"
                     "[irc]\nreconnect_max = 2\n")
         env = dict(os.environ)
-        env.pop("FMN_CONFIG", None)
+        env["FMN_CONFIG"] = ""  # not /etc/fmn/fmn.conf
         env.pop("FMN_DB", None)
         self.proc = subprocess.Popen(
             [fmntest.FMND, "-c", conf, "--db", self.db, "--bus", self.bus,

@@ -105,7 +105,7 @@ class Daemon:
 
     def start(self, timeout=30):
         env = dict(os.environ)
-        env.pop("FMN_CONFIG", None)
+        env["FMN_CONFIG"] = ""  # not /etc/fmn/fmn.conf
         env.pop("FMN_DB", None)
         self.logf = open(self.logpath, "ab")
         self.mark = self.logf.tell()

@@ -69,7 +69,7 @@ def fmnctl(*args, db=None, input=None, env=None, check=None):
     cmd += [str(a) for a in args]
     e = dict(os.environ)
     e.pop("FMN_DB", None)
-    e.pop("FMN_CONFIG", None)
+    e["FMN_CONFIG"] = ""  # not /etc/fmn/fmn.conf
     if env:
         e.update(env)
     p = subprocess.run(cmd, input=input, capture_output=True, text=True,
