@@ -27,6 +27,7 @@
 #define BUS_LOG_INTERVAL_MS	60000	/* invalid messages of one kind */
 #define BUS_GAP_MAX		1000000	/* bigger jumps are restarts */
 #define BUS_GAP_KEYS_MAX	100000	/* publishers tracked before a reset */
+#define BUS_HARD_LIMIT		16	/* x max_message_size: ZMQ_MAXMSGSIZE */
 
 enum bus_invalid {
 	BUS_INV_FRAMES,
@@ -138,7 +139,7 @@ fmn_bus_new(void *zctx, const struct fmn_config *cfg, char *const *endpoints,
 	 * allocating without bound. Between the two, messages are read
 	 * and counted as oversized.
 	 */
-	maxsize = (int64_t)cfg->max_message_size * 16;
+	maxsize = (int64_t)cfg->max_message_size * BUS_HARD_LIMIT;
 	for (k = 0; k < n; k++) {
 		void *s;
 
@@ -228,7 +229,15 @@ fmn_bus_pollitems(struct fmn_bus *b, zmq_pollitem_t *items, int max)
 void
 fmn_bus_resubscribe(struct fmn_bus *b, const struct fmn_config *cfg)
 {
+	int64_t maxsize = (int64_t)cfg->max_message_size * BUS_HARD_LIMIT;
+	size_t k;
+
 	b->max_size = cfg->max_message_size;
+	/* The hard limit follows; ZeroMQ applies it to new connections. */
+	for (k = 0; k < b->n; k++)
+		if (b->socks[k].sock != NULL)
+			zmq_setsockopt(b->socks[k].sock, ZMQ_MAXMSGSIZE,
+			    &maxsize, sizeof(maxsize));
 	bus_subscribe(b, cfg);
 }
 

@@ -68,6 +68,8 @@ int fmn_config_load(struct fmn_config *c, const char *path, char **cause);
 int fmn_config_set(struct fmn_config *c, const char *section,
     const char *key, const char *value, char **cause);
 void fmn_config_free(struct fmn_config *c);
+/* A deep copy of src into dst (fmn_config_free it). */
+void fmn_config_copy(struct fmn_config *dst, const struct fmn_config *src);
 /*
  * The config file to read by default: $FMN_CONFIG (set but empty: none),
  * else FMN_DEFAULT_CONFIG (/etc/fmn/fmn.conf) if it exists, else NULL.

@@ -23,7 +23,7 @@
 
 enum reader_cmd {
 	READER_FACTS,		/* defs, aliases (either may be NULL) */
-	READER_SUBSCRIBE,	/* a config holding only subscriptions */
+	READER_SUBSCRIBE,	/* a copy of the whole configuration */
 	READER_FREE,		/* a batch the loop is done with */
 	READER_STOP,
 };
@@ -68,12 +68,9 @@ fmn_reader_batch_free(struct fmn_reader_batch **bp)
 }
 
 static void
-reader_subscriptions_free(struct fmn_config *c)
+reader_config_free(struct fmn_config *c)
 {
-	size_t i;
-
-	for (i = 0; i < c->n_subscriptions; i++)
-		free(c->subscriptions[i]);
+	fmn_config_free(c);
 	free(c);
 }
 
@@ -165,7 +162,7 @@ reader_command(struct fmn_reader *r, const struct reader_msg *c)
 		break;
 	case READER_SUBSCRIBE:
 		fmn_bus_resubscribe(r->bus, c->a);
-		reader_subscriptions_free(c->a);
+		reader_config_free(c->a);
 		break;
 	case READER_FREE:
 		fmn_reader_batch_free((struct fmn_reader_batch **)&c->a);
@@ -310,14 +307,12 @@ void
 fmn_reader_resubscribe(struct fmn_reader *r, const struct fmn_config *cfg)
 {
 	struct fmn_config *c;
-	size_t i;
 
 	if (r->stopped)
 		return;
-	c = xcalloc(1, sizeof(*c));
-	for (i = 0; i < cfg->n_subscriptions; i++)
-		c->subscriptions[i] = xstrdup(cfg->subscriptions[i]);
-	c->n_subscriptions = cfg->n_subscriptions;
+	/* All of it: the bus takes what it needs, and nothing is zero. */
+	c = xmalloc(sizeof(*c));
+	fmn_config_copy(c, cfg);
 	reader_command_send(r, READER_SUBSCRIBE, c, NULL);
 }
 
@@ -379,7 +374,7 @@ fmn_reader_destroy(struct fmn_reader **rp)
 				fmn_aliases_destroy(
 				    (struct fmn_aliases **)&c.b);
 			} else if (c.cmd == READER_SUBSCRIBE)
-				reader_subscriptions_free(c.a);
+				reader_config_free(c.a);
 			else if (c.cmd == READER_FREE)
 				fmn_reader_batch_free(
 				    (struct fmn_reader_batch **)&c.a);

@@ -48,7 +48,7 @@ void fmn_reader_release(struct fmn_reader *r, struct fmn_reader_batch **bp);
 /* Hand the thread new definitions and/or aliases (NULL: keep its own). */
 void fmn_reader_set_facts(struct fmn_reader *r, struct fmn_defs *defs,
     struct fmn_aliases *aliases);
-/* Replace the bus subscriptions with those of cfg. */
+/* Apply cfg's live bus settings (subscriptions, max_message_size). */
 void fmn_reader_resubscribe(struct fmn_reader *r, const struct fmn_config *cfg);
 /*
  * Stop reading. What was read before goes on arriving through

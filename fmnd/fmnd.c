@@ -23,11 +23,14 @@ usage(FILE *f)
 "Listen to a fedmsg bus, match every message against every user's\n"
 "filters, queue notifications in the database and deliver them by\n"
 "e-mail or IRC. Runs in the foreground and logs to stderr; prints\n"
-"\"fmnd: ready\" once it listens. SIGTERM or SIGINT stop it (in-flight\n"
-"deliveries get 5 seconds, the rest stays queued); SIGHUP re-reads the\n"
-"configuration file (see docs/daemon.md for what changes live).\n"
+"\"fmnd: ready\" once it listens (and tells systemd, under Type=notify).\n"
+"One fmnd per database: a second one exits, naming the first one's pid.\n"
+"SIGTERM or SIGINT stop it (in-flight deliveries get 5 seconds, the\n"
+"rest stays queued); SIGHUP re-reads the configuration file (fmn.conf(5)\n"
+"says what changes live).\n"
 "\n"
-"  -c, --config FILE     configuration file (default: $FMN_CONFIG, else none)\n"
+"  -c, --config FILE     configuration file (default: $FMN_CONFIG, else\n"
+"                        " FMN_DEFAULT_CONFIG " if it exists)\n"
 "      --db PATH         database (default: [store] db, $FMN_DB, ./fmn.db)\n"
 "      --bus ENDPOINT    ZeroMQ endpoint to subscribe to; repeatable, replaces\n"
 "                        [bus] endpoint (default tcp://127.0.0.1:9940)\n"
@@ -42,7 +45,18 @@ usage(FILE *f)
 "  -h, --help            this text\n"
 "      --version         the version\n"
 "\n"
-"Every setting and its default: docs/configuration.md.\n", f);
+"Every setting and its default: fmn.conf(5), docs/configuration.md.\n", f);
+}
+
+/* A usage error: the reason and where to look, two lines. */
+static int
+usage_error(const char *fmt, const char *arg)
+{
+	fputs("fmnd: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nusage: fmnd [-c FILE] [--db PATH] [--bus ENDPOINT]... [OPTIONS]; "
+	    "see fmnd --help\n", stderr);
+	return 2;
 }
 
 int
@@ -69,11 +83,12 @@ main(int argc, char **argv)
 	struct fmn_daemon_args args;
 	struct fmn_config cfg;
 	struct fmn_daemon *d;
-	char *cause = NULL;
+	char *cause = NULL, shortopt[3] = "-?";
 	size_t nov = 0;
 	int ch, rc;
 
-	fmn_log_set_prefix("fmnd");
+	fmn_log_init("fmnd");
+	opterr = 0;	/* our own two lines, not getopt's and the help */
 	memset(&args, 0, sizeof(args));
 	args.config_path = fmn_config_default_path();
 	ov = xcalloc((size_t)argc + 1, sizeof(*ov));
@@ -83,7 +98,7 @@ main(int argc, char **argv)
 	ov[nov].value = optarg;						\
 	nov++;								\
 } while (0)
-	while ((ch = getopt_long(argc, argv, "c:vh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			args.config_path = optarg;
@@ -115,26 +130,39 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			free(ov);
 			return 0;
 		case O_VERSION:
 			printf("fmnd %s\n", FMN_VERSION);
+			free(ov);
 			return 0;
+		case ':':
+			free(ov);
+			return usage_error("%s needs a value", argv[optind - 1]);
 		default:
-			usage(stderr);
-			return 2;
+			free(ov);
+			if (optopt != 0) {
+				shortopt[1] = (char)optopt;
+				return usage_error("unknown option %s",
+				    shortopt);
+			}
+			return usage_error("unknown option %s",
+			    argv[optind - 1]);
 		}
 	}
 #undef OVERRIDE
 	if (optind != argc) {
-		fprintf(stderr, "fmnd: unexpected argument: %s\n", argv[optind]);
-		usage(stderr);
-		return 2;
+		free(ov);
+		return usage_error("unexpected argument %s", argv[optind]);
 	}
 	args.overrides = ov;
 	args.n_overrides = nov;
 
 	if (fmn_daemon_configure(&args, &cfg, &cause) != 0) {
 		fprintf(stderr, "fmnd: %s\n", cause);
+		free(cause);
+		fmn_config_free(&cfg);
+		free(ov);
 		return 1;
 	}
 	if ((d = fmn_daemon_new(&args, &cfg, &cause)) == NULL) {
