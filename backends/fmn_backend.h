@@ -58,6 +58,13 @@ struct fmn_delivery {
 	double			 expires;	/* FMN_DELIVERY_CONFIRM */
 };
 
+/* What fmnctl status says of a backend. */
+enum fmn_backend_status {
+	FMN_BACKEND_CONNECTED,		/* up: a session, or its last exchange worked */
+	FMN_BACKEND_FAILING,		/* its last attempt failed */
+	FMN_BACKEND_WAITING,		/* connecting, reconnecting, or nothing tried yet */
+};
+
 struct fmn_backend;
 typedef void (*fmn_backend_done_cb)(void *arg, long long delivery_id,
     enum fmn_result result, const char *error);
@@ -81,6 +88,13 @@ struct fmn_backend_ops {
 	long	(*timeout)(struct fmn_backend *b);
 	/* Deliveries accepted and not yet done. */
 	size_t	(*inflight)(struct fmn_backend *b);
+	/*
+	 * A backend with a session of its own (IRC) says whether it is up,
+	 * with a few words in detail. May be NULL: the scheduler then
+	 * judges by the last outcomes.
+	 */
+	enum fmn_backend_status (*status)(struct fmn_backend *b, char *detail,
+	    size_t len);
 	void	(*fini)(struct fmn_backend *b);
 };
 

@@ -1137,6 +1137,30 @@ irc_inflight(struct fmn_backend *b)
 	return irc != NULL ? irc->inflight : 0;
 }
 
+static enum fmn_backend_status
+irc_status(struct fmn_backend *b, char *detail, size_t len)
+{
+	struct irc *irc = b->priv;
+	int64_t now = fmn_monotonic_ms();
+
+	switch (irc->state) {
+	case IRC_READY:
+		snprintf(detail, len, "registered as %s", irc->nick ?
+		    irc->nick : "?");
+		return FMN_BACKEND_CONNECTED;
+	case IRC_CONNECTING:
+		snprintf(detail, len, "connecting to %s:%u", irc->host,
+		    irc->port);
+		return FMN_BACKEND_WAITING;
+	case IRC_WAITING:
+	default:
+		snprintf(detail, len, "disconnected; reconnecting in %lld s",
+		    (long long)(irc->reconnect_at > now ?
+		    (irc->reconnect_at - now + 999) / 1000 : 0));
+		return FMN_BACKEND_WAITING;
+	}
+}
+
 /*
  * Shut down: say goodbye if we can, drop the connection. Deliveries still
  * in flight get no outcome; the daemon finds them in its queue on restart.
@@ -1188,5 +1212,6 @@ const struct fmn_backend_ops fmn_backend_irc = {
 	.process = irc_process,
 	.timeout = irc_timeout,
 	.inflight = irc_inflight,
+	.status = irc_status,
 	.fini = irc_fini,
 };

@@ -480,7 +480,7 @@ smtp_reap(struct fmn_backend *b)
 		else	/* after a failure, start from a clean handle */
 			curl_easy_cleanup(j->easy);
 		if (r != FMN_RESULT_DELIVERED)
-			log_warn("smtp: delivery %lld: %s: %s", j->id,
+			log_debug("smtp: delivery %lld: %s: %s", j->id,
 			    r == FMN_RESULT_PERMFAIL ? "permanent failure" :
 			    "will retry", error);
 		b->done(b->done_arg, j->id, r, error);

@@ -1,42 +1,206 @@
 /*
- * fmnctl status and fmnctl queue: the daemon's persistent counters and
- * failing destinations, and the notifications that wait, per context
- * (with the backend this configuration gives it) and user. They read
- * the database only, so they work whether the daemon runs or not.
+ * fmnctl status and fmnctl queue: whether a daemon runs on this
+ * database (its lock) and what it says of itself (the daemon row it
+ * keeps: pid, version, uptime, backends and their state), its
+ * persistent counters and failing destinations, and the notifications
+ * that wait, per context and user. They read the database only, so they
+ * work whether the daemon runs or not.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl.h"
 #include "ctl_daemon.h"
 #include "fmn_config.h"
 #include "fmn_counters.h"
+#include "fmn_lock.h"
 #include "fmn_store.h"
 
 static const char *const status_contexts[] = { "email", "irc" };
 
-/* The backend a context gets with this configuration, or NULL. */
-static const char *
-status_backend(const struct fmn_config *cfg, const char *context)
+/* "2026-11-28 12:00:00 UTC" */
+static void
+status_time(char *buf, size_t len, double t)
 {
-	const char *url;
+	time_t tt = (time_t)t;
+	struct tm tm;
 
-	if (cfg == NULL)
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, len, "%.0f", t);
+}
+
+/* "3d 4h", "2h 5m", "4m 10s", "12s" */
+static void
+status_duration(char *buf, size_t len, double secs)
+{
+	long long s = secs > 0 ? (long long)secs : 0;
+
+	if (s >= 86400)
+		snprintf(buf, len, "%lldd %lldh", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(buf, len, "%lldh %lldm", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(buf, len, "%lldm %llds", s / 60, s % 60);
+	else
+		snprintf(buf, len, "%llds", s);
+}
+
+/*
+ * The daemon as {running, pid, version, host, config, started, uptime,
+ * heartbeat, stopped, backends}: running from its lock, the rest from
+ * the row it keeps (NULL members when it never ran here). NULL after
+ * printing a database error.
+ */
+static json_t *
+status_daemon(struct fmn_ctl *ctl)
+{
+	sqlite3_stmt *st;
+	json_t *out, *backends = NULL;
+	char *cause = NULL;
+	pid_t pid;
+	int held, rc;
+	double now = fmn_now();
+
+	if ((held = fmn_lock_holder(ctl->db_path, &pid, &cause)) < 0) {
+		ctl_error(ctl, "cannot tell whether fmnd runs: %s", cause);
+		free(cause);
+		held = 0;
+	}
+	out = json_pack("{s:b}", "running", held);
+	st = fmn_store_prepare(ctl_db(ctl), "SELECT pid, version, host, "
+	    "config, started, heartbeat, stopped, backends FROM daemon "
+	    "WHERE id = 1", NULL);
+	if (st == NULL) {
+		json_decref(out);
+		ctl_error(ctl, "database: %s", sqlite3_errmsg(ctl->db));
 		return NULL;
-	url = strcmp(context, "email") == 0 ? cfg->smtp_url : cfg->irc_server;
-	if (url == NULL || *url == '\0')
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		long long rpid = sqlite3_column_int64(st, 0);
+		double started = sqlite3_column_double(st, 4);
+		const char *b = (const char *)sqlite3_column_text(st, 7);
+
+		json_object_set_new(out, "pid", json_integer(held && pid > 0 ?
+		    (json_int_t)pid : (json_int_t)rpid));
+		json_object_set_new(out, "version", json_string(
+		    (const char *)sqlite3_column_text(st, 1)));
+		json_object_set_new(out, "host", json_string(
+		    (const char *)sqlite3_column_text(st, 2)));
+		json_object_set_new(out, "config",
+		    sqlite3_column_type(st, 3) == SQLITE_NULL ? json_null() :
+		    json_string((const char *)sqlite3_column_text(st, 3)));
+		json_object_set_new(out, "started", json_real(started));
+		json_object_set_new(out, "uptime", held ?
+		    json_real(now - started) : json_null());
+		json_object_set_new(out, "heartbeat",
+		    json_real(sqlite3_column_double(st, 5)));
+		json_object_set_new(out, "stopped",
+		    sqlite3_column_type(st, 6) == SQLITE_NULL ? json_null() :
+		    json_real(sqlite3_column_double(st, 6)));
+		if (b != NULL)
+			backends = json_loads(b, 0, NULL);
+	} else {
+		json_object_set_new(out, "pid", held && pid > 0 ?
+		    json_integer(pid) : json_null());
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		json_decref(out);
+		json_decref(backends);
+		ctl_error(ctl, "database: %s", sqlite3_errmsg(ctl->db));
 		return NULL;
-	if (strncmp(url, "mbox:", 5) == 0)
-		return "mbox";
-	if (strncmp(url, "capture:", 8) == 0)
-		return "capture";
-	return strcmp(context, "email") == 0 ? "smtp" : "irc";
+	}
+	json_object_set_new(out, "backends", json_is_array(backends) ?
+	    backends : json_array());
+	if (!json_is_array(backends))
+		json_decref(backends);
+	return out;
+}
+
+/* The daemon's backend entry for a context, or NULL. */
+static json_t *
+status_backend(json_t *daemon, const char *context)
+{
+	json_t *b;
+	size_t i;
+
+	json_array_foreach(json_object_get(daemon, "backends"), i, b)
+		if (json_is_string(json_object_get(b, "context")) &&
+		    strcmp(json_string_value(json_object_get(b, "context")),
+		    context) == 0)
+			return b;
+	return NULL;
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* What status prints about the daemon, before the counters. */
+static void
+status_print_daemon(json_t *dm)
+{
+	json_t *b;
+	char when[64], dur[64];
+	size_t i;
+	int running = json_is_true(json_object_get(dm, "running"));
+	json_t *pid = json_object_get(dm, "pid");
+	double now = fmn_now(), beat;
+
+	if (running) {
+		if (jstr(dm, "version") == NULL) {
+			printf("fmnd: running, pid %lld (it has not written "
+			    "its status yet)\n",
+			    (long long)json_integer_value(pid));
+			return;
+		}
+		status_duration(dur, sizeof(dur), json_real_value(
+		    json_object_get(dm, "uptime")));
+		printf("fmnd: running, pid %lld, version %s, up %s, on %s",
+		    (long long)json_integer_value(pid), jstr(dm, "version"),
+		    dur, jstr(dm, "host"));
+		printf(", config %s\n", jstr(dm, "config") ?
+		    jstr(dm, "config") : "none (defaults)");
+		beat = now - json_real_value(json_object_get(dm, "heartbeat"));
+		if (beat > 30) {
+			status_duration(dur, sizeof(dur), beat);
+			printf("  its status is %s old: the loop may be "
+			    "stuck\n", dur);
+		}
+	} else if (jstr(dm, "version") == NULL) {
+		printf("fmnd: not running (it never ran on this database)\n");
+		return;
+	} else {
+		json_t *stopped = json_object_get(dm, "stopped");
+
+		status_time(when, sizeof(when), json_is_real(stopped) ?
+		    json_real_value(stopped) : json_real_value(
+		    json_object_get(dm, "heartbeat")));
+		printf("fmnd: not running; it last ran as pid %lld, version "
+		    "%s, and %s %s\n", (long long)json_integer_value(pid),
+		    jstr(dm, "version"), json_is_real(stopped) ?
+		    "stopped at" : "did not stop cleanly: last seen", when);
+	}
+	json_array_foreach(json_object_get(dm, "backends"), i, b)
+		printf("  %-6s %-8s %-9s %s (%s)\n", jstr(b, "context"),
+		    jstr(b, "backend"), jstr(b, "state"),
+		    jstr(b, "detail") ? jstr(b, "detail") : "",
+		    jstr(b, "url") ? jstr(b, "url") : "");
+	if (json_array_size(json_object_get(dm, "backends")) == 0)
+		printf("  no backends\n");
 }
 
 int
 ctl_status(struct fmn_ctl *ctl, int argc, char **argv)
 {
-	json_t *counters, *failing, *out;
+	json_t *counters, *failing, *out, *daemon;
 	sqlite3_stmt *st;
 	const char *key;
 	json_t *v;
@@ -47,6 +211,8 @@ ctl_status(struct fmn_ctl *ctl, int argc, char **argv)
 	if (argc != 0)
 		return ctl_usage(ctl, "no arguments expected");
 	ctl_db(ctl);
+	if ((daemon = status_daemon(ctl)) == NULL)
+		return CTL_EDATA;
 
 	/* Every counter the daemon keeps, 0 until it first moves. */
 	counters = json_object();
@@ -89,9 +255,13 @@ ctl_status(struct fmn_ctl *ctl, int argc, char **argv)
 	if (ctl->json) {
 		out = counters;
 		json_object_set_new(out, "failing_destinations", failing);
+		json_object_set_new(out, "daemon", daemon);
 		ctl_print_json(out);
 		return CTL_OK;
 	}
+	status_print_daemon(daemon);
+	json_decref(daemon);
+	printf("\n");
 	json_object_foreach(counters, key, v)
 		printf("%-28s %lld\n", key, (long long)json_integer_value(v));
 	if (json_array_size(failing) == 0)
@@ -116,31 +286,38 @@ ctl_status(struct fmn_ctl *ctl, int argc, char **argv)
 	return CTL_OK;
 dberr:
 	json_decref(counters);
+	json_decref(daemon);
 	return ctl_error(ctl, "database: %s", sqlite3_errmsg(ctl->db));
 }
 
 int
 ctl_queue(struct fmn_ctl *ctl, int argc, char **argv)
 {
-	json_t *rows, *contexts, *totals, *r;
+	json_t *rows, *contexts, *totals, *r, *daemon;
 	sqlite3_stmt *st;
 	double now = fmn_now();
 	size_t i;
-	int rc;
+	int rc, running;
 
 	if ((argc = ctl_parse(ctl, argc, argv, NULL, 0)) < 0)
 		return CTL_EUSAGE;
 	if (argc != 0)
 		return ctl_usage(ctl, "no arguments expected");
 	ctl_db(ctl);
+	if ((daemon = status_daemon(ctl)) == NULL)
+		return CTL_EDATA;
+	running = json_is_true(json_object_get(daemon, "running"));
 
+	/* The running daemon's backends (or those it last ran with). */
 	contexts = json_object();
 	for (i = 0; i < FMN_NELEM(status_contexts); i++) {
-		const char *b = status_backend(ctl->cfg, status_contexts[i]);
+		json_t *b = status_backend(daemon, status_contexts[i]);
 
 		json_object_set_new(contexts, status_contexts[i],
-		    json_pack("{s:s?}", "backend", b));
+		    json_pack("{s:s? s:s? s:s?}", "backend", jstr(b, "backend"),
+		    "state", jstr(b, "state"), "detail", jstr(b, "detail")));
 	}
+	json_decref(daemon);
 	totals = json_pack("{s:i s:i s:i}", "batched", 0, "queued", 0,
 	    "sending", 0);
 	rows = json_array();
@@ -157,14 +334,21 @@ ctl_queue(struct fmn_ctl *ctl, int argc, char **argv)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *context = (const char *)sqlite3_column_text(st, 0);
 		const char *state = (const char *)sqlite3_column_text(st, 2);
-		const char *backend = status_backend(ctl->cfg, context);
+		json_t *c = json_object_get(contexts, context);
+		const char *backend = jstr(c, "backend");
+		const char *bstate = jstr(c, "state");
 		long long count = sqlite3_column_int64(st, 3);
-		const char *why = NULL;
+		char *why = NULL;
 
 		if (sqlite3_column_int(st, 6) != 0)
-			why = "destination failing";
+			why = xstrdup("destination failing");
+		else if (!running)
+			why = xstrdup("fmnd is not running");
 		else if (backend == NULL)
-			why = "no backend configured for this context";
+			why = xstrdup("fmnd has no backend for this context");
+		else if (bstate != NULL && strcmp(bstate, "connected") != 0)
+			why = xasprintf("the %s backend is %s: %s", backend,
+			    bstate, jstr(c, "detail") ? jstr(c, "detail") : "");
 		json_array_append_new(rows, json_pack("{s:s s:s? s:s s:s s:I "
 		    "s:I s:f s:f s:s?}",
 		    "context", context, "backend", backend,
@@ -174,6 +358,7 @@ ctl_queue(struct fmn_ctl *ctl, int argc, char **argv)
 		    "next_try", sqlite3_column_double(st, 4),
 		    "oldest", sqlite3_column_double(st, 5),
 		    "waiting_because", why));
+		free(why);
 		json_object_set_new(totals, state, json_integer(
 		    json_integer_value(json_object_get(totals, state)) + count));
 	}
@@ -186,13 +371,19 @@ ctl_queue(struct fmn_ctl *ctl, int argc, char **argv)
 		    "totals", totals, "waiting", rows));
 		return CTL_OK;
 	}
+	if (!running)
+		printf("fmnd is not running on this database: nothing is "
+		    "delivered\n\n");
 	for (i = 0; i < FMN_NELEM(status_contexts); i++) {
-		json_t *b = json_object_get(json_object_get(contexts,
-		    status_contexts[i]), "backend");
+		json_t *c = json_object_get(contexts, status_contexts[i]);
 
-		printf("%-6s %s\n", status_contexts[i], json_is_string(b) ?
-		    json_string_value(b) : "no backend configured: "
-		    "notifications wait");
+		if (jstr(c, "backend") == NULL)
+			printf("%-6s no backend: notifications wait\n",
+			    status_contexts[i]);
+		else
+			printf("%-6s %s, %s%s (%s)\n", status_contexts[i],
+			    jstr(c, "backend"), running ? "" : "when fmnd last "
+			    "ran: ", jstr(c, "state"), jstr(c, "detail"));
 	}
 	printf("\nbatched %lld, queued %lld, sending %lld\n",
 	    (long long)json_integer_value(json_object_get(totals, "batched")),

@@ -41,11 +41,17 @@ fmn_counters_name(enum fmn_counter c)
 int
 fmn_counters_init(struct fmn_counters *c, sqlite3 *db, char **cause)
 {
+	int k;
+
 	memset(c, 0, sizeof(*c));
 	c->upsert = fmn_store_prepare(db, "INSERT INTO counters (name, value) "
 	    "VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET "
 	    "value = value + ?2", cause);
-	return c->upsert != NULL ? 0 : -1;
+	if (c->upsert == NULL)
+		return -1;
+	for (k = 0; k < FMN_C_COUNT; k++)
+		c->total[k] = fmn_store_counter_get(db, counter_names[k]);
+	return 0;
 }
 
 void

@@ -35,6 +35,7 @@ enum fmn_counter {
 
 struct fmn_counters {
 	long long	 delta[FMN_C_COUNT];	/* not yet in the database */
+	long long	 total[FMN_C_COUNT];	/* the table's at init, plus what was added since */
 	int		 dirty;
 	sqlite3_stmt	*upsert;
 };
@@ -49,7 +50,15 @@ static inline void
 fmn_counters_add(struct fmn_counters *c, enum fmn_counter k, long long n)
 {
 	c->delta[k] += n;
+	c->total[k] += n;
 	c->dirty = 1;
+}
+
+/* The cumulative value, what is not yet flushed included. */
+static inline long long
+fmn_counters_total(const struct fmn_counters *c, enum fmn_counter k)
+{
+	return c->total[k];
 }
 
 /*

@@ -18,9 +18,12 @@
 #include "fmn_daemon.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <systemd/sd-daemon.h>
 #include <zmq.h>
 
 #include "fmn_batch.h"
@@ -29,12 +32,14 @@
 #include "fmn_counters.h"
 #include "fmn_facts.h"
 #include "fmn_imap.h"
+#include "fmn_lock.h"
 #include "fmn_match.h"
 #include "fmn_queue.h"
 #include "fmn_reader.h"
 #include "fmn_sched.h"
 #include "fmn_store.h"
 #include "fmn_util.h"
+#include "fmn_version.h"
 
 #define DAEMON_DEFAULT_ENDPOINT	"tcp://127.0.0.1:9940"
 #define DAEMON_BATCH_MAX	2000	/* messages per intake transaction */
@@ -51,6 +56,7 @@
 #define DAEMON_FULL_RELOAD	1000	/* users changed at once: recompile all */
 #define DAEMON_MAX_POLL		64
 #define DAEMON_BURST_MS		250	/* a burst lasts this long after the last full batch */
+#define DAEMON_HEARTBEAT_MS	10000	/* the daemon row is rewritten at least this often */
 
 volatile sig_atomic_t fmn_daemon_signal_stop;
 volatile sig_atomic_t fmn_daemon_signal_reload;
@@ -58,6 +64,8 @@ volatile sig_atomic_t fmn_daemon_signal_reload;
 struct fmn_daemon {
 	const struct fmn_daemon_args *args;
 	struct fmn_config	*cfg;
+	int			 lock_fd;	/* DB.lock, held while we run */
+	double			 started;
 	sqlite3			*db;
 	void			*zctx;
 	struct fmn_reader	*reader;	/* the intake thread and its bus */
@@ -83,6 +91,9 @@ struct fmn_daemon {
 	sqlite3_stmt		*st_prune;
 	sqlite3_stmt		*st_oneshots;
 	sqlite3_stmt		*st_max_seq;
+	sqlite3_stmt		*st_status;	/* the daemon row */
+	char			*backends_seen;	/* as last written there */
+	int64_t			 next_heartbeat;
 	struct fmn_imap		 oneshot_prefs;	/* preferences with an active oneshot filter */
 	int			 dispatch;	/* due work: run the scheduler */
 	int64_t			 next_tick, next_changes, next_flush;
@@ -192,7 +203,8 @@ daemon_backend(struct fmn_daemon *d, const char *context, const char *url,
 		    url, name);
 		return -1;
 	}
-	if (fmn_sched_add_backend(d->sched, ops, context, target, cause) != 0)
+	if (fmn_sched_add_backend(d->sched, ops, context, url, target,
+	    cause) != 0)
 		return -1;
 	log_info("%s notifications go to %s (%s backend)", context, url,
 	    name);
@@ -284,9 +296,14 @@ fmn_daemon_new(const struct fmn_daemon_args *a, struct fmn_config *cfg,
 	struct fmn_daemon *d = xcalloc(1, sizeof(*d));
 	struct fmn_engine_stats es;
 
+	d->lock_fd = -1;
 	d->args = a;
 	d->cfg = cfg;
+	d->started = fmn_now();
 	daemon_log_level(cfg);
+	/* Before anything is opened: a second daemon changes nothing. */
+	if ((d->lock_fd = fmn_lock_take(cfg->db_path, cause)) == -1)
+		goto fail;
 	if ((d->db = fmn_store_open(cfg->db_path, cause)) == NULL)
 		goto fail;
 	/*
@@ -318,7 +335,11 @@ fmn_daemon_new(const struct fmn_daemon_args *a, struct fmn_config *cfg,
 	    "preference_id FROM filters WHERE oneshot = 1 AND active = 1",
 	    cause)) == NULL ||
 	    (d->st_max_seq = fmn_store_prepare(d->db, "SELECT "
-	    "coalesce(max(seq), 0) FROM changes", cause)) == NULL)
+	    "coalesce(max(seq), 0) FROM changes", cause)) == NULL ||
+	    (d->st_status = fmn_store_prepare(d->db, "INSERT OR REPLACE INTO "
+	    "daemon (id, pid, version, host, config, started, heartbeat, "
+	    "stopped, backends) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    cause)) == NULL)
 		goto fail;
 	d->changes_seen = daemon_query_int(d->st_max_seq);
 	d->data_version = daemon_query_int(d->st_data_version);
@@ -390,9 +411,12 @@ fmn_daemon_destroy(struct fmn_daemon **dp)
 	sqlite3_finalize(d->st_prune);
 	sqlite3_finalize(d->st_oneshots);
 	sqlite3_finalize(d->st_max_seq);
+	sqlite3_finalize(d->st_status);
+	free(d->backends_seen);
 	fmn_imap_clear(&d->oneshot_prefs, NULL);
 	fmn_checkpointer_destroy(&d->checkpointer);
 	fmn_store_close(&d->db);
+	fmn_lock_release(&d->lock_fd);
 	free(d);
 	*dp = NULL;
 }
@@ -707,15 +731,115 @@ daemon_prune(struct fmn_daemon *d)
 		    d->cfg->retention);
 }
 
+/*
+ * The daemon row (migration 005) for fmnctl status and queue; inside a
+ * transaction. stopped: the time of a clean stop, or 0.
+ */
+static int
+daemon_status_write(struct fmn_daemon *d, const char *backends,
+    double stopped)
+{
+	char host[256];
+	sqlite3_stmt *st = d->st_status;
+	int rc;
+
+	if (gethostname(host, sizeof(host)) != 0)
+		strcpy(host, "?");
+	host[sizeof(host) - 1] = '\0';
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)getpid());
+	sqlite3_bind_text(st, 2, FMN_VERSION, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, host, -1, SQLITE_TRANSIENT);
+	if (d->args->config_path != NULL)
+		sqlite3_bind_text(st, 4, d->args->config_path, -1,
+		    SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_double(st, 5, d->started);
+	sqlite3_bind_double(st, 6, fmn_now());
+	if (stopped > 0)
+		sqlite3_bind_double(st, 7, stopped);
+	else
+		sqlite3_bind_null(st, 7);
+	sqlite3_bind_text(st, 8, backends, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_err("daemon status: %s", sqlite3_errmsg(d->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* The backends as fmnctl status shows them, as JSON text. */
+static char *
+daemon_backends_json(struct fmn_daemon *d)
+{
+	json_t *j = fmn_sched_backends(d->sched);
+	char *s = json_dumps(j, JSON_COMPACT);
+
+	json_decref(j);
+	return s != NULL ? s : xstrdup("[]");
+}
+
+/* One line for systemctl status: what fmnd did so far, how its backends are. */
+static void
+daemon_notify_status(struct fmn_daemon *d, const char *backends)
+{
+	json_t *j = json_loads(backends, 0, NULL), *b;
+	struct fmn_buf s;
+	size_t i;
+
+	if (getenv("NOTIFY_SOCKET") == NULL) {
+		json_decref(j);
+		return;
+	}
+	fmn_buf_init(&s);
+	fmn_buf_printf(&s, "STATUS=%lld messages processed, %lld "
+	    "notifications delivered, %lld failed",
+	    fmn_counters_total(&d->counters, FMN_C_MESSAGES_PROCESSED),
+	    fmn_counters_total(&d->counters, FMN_C_NOTIFICATIONS_DELIVERED),
+	    fmn_counters_total(&d->counters, FMN_C_NOTIFICATIONS_FAILED));
+	json_array_foreach(j, i, b)
+		fmn_buf_printf(&s, "; %s: %s %s",
+		    json_string_value(json_object_get(b, "context")),
+		    json_string_value(json_object_get(b, "backend")),
+		    json_string_value(json_object_get(b, "state")));
+	sd_notify(0, s.data);
+	fmn_buf_free(&s);
+	json_decref(j);
+}
+
+/*
+ * Counters, and the daemon row when the backends changed or at the
+ * heartbeat; one transaction.
+ */
 static void
 daemon_flush(struct fmn_daemon *d)
 {
-	if (!d->counters.dirty)
+	int64_t now = fmn_monotonic_ms();
+	char *backends = daemon_backends_json(d);
+	int changed = d->backends_seen == NULL ||
+	    strcmp(backends, d->backends_seen) != 0;
+
+	if (!d->counters.dirty && !changed && now < d->next_heartbeat) {
+		free(backends);
 		return;
-	if (fmn_queue_begin(d->queue) != 0)
+	}
+	if (fmn_queue_begin(d->queue) != 0) {
+		free(backends);
 		return;
-	if (fmn_queue_commit(d->queue) != 0)
+	}
+	if ((changed || now >= d->next_heartbeat) &&
+	    daemon_status_write(d, backends, 0) == 0)
+		d->next_heartbeat = now + DAEMON_HEARTBEAT_MS;
+	if (fmn_queue_commit(d->queue) != 0) {
 		log_err("counters: commit failed");
+		free(backends);
+		return;
+	}
+	daemon_notify_status(d, backends);
+	free(d->backends_seen);
+	d->backends_seen = backends;
 }
 
 /* SIGHUP: take what can change live, say what needs a restart. */
@@ -902,13 +1026,16 @@ fmn_daemon_run(struct fmn_daemon *d)
 	d->next_confirm = now;
 	d->next_prune = now + daemon_prune_interval(d);
 	d->dispatch = 1;
-	fprintf(stderr, "fmnd: ready\n");
-	fflush(stderr);
+	daemon_flush(d);	/* the daemon row says we run */
+	fmn_log_line(FMN_LOG_INFO, "fmnd: ready");
+	sd_notify(0, "READY=1");
 
 	while (!fmn_daemon_signal_stop) {
 		if (fmn_daemon_signal_reload) {
 			fmn_daemon_signal_reload = 0;
+			sd_notify(0, "RELOADING=1");
 			daemon_reload(d);
+			sd_notify(0, "READY=1");
 		}
 		now = fmn_monotonic_ms();
 		fmn_reader_pollitem(d->reader, &items[0]);
@@ -951,7 +1078,16 @@ fmn_daemon_run(struct fmn_daemon *d)
 			daemon_prune(d);
 		}
 	}
+	sd_notify(0, "STOPPING=1");
 	daemon_stop(d);
+	if (fmn_queue_begin(d->queue) == 0) {
+		char *backends = daemon_backends_json(d);
+
+		daemon_status_write(d, backends, fmn_now());
+		if (fmn_queue_commit(d->queue) != 0)
+			log_err("daemon status: commit failed");
+		free(backends);
+	}
 	log_info("stopped");
 	return 0;
 }

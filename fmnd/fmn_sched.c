@@ -34,7 +34,11 @@ struct sched_backend {
 	struct fmn_backend	 b;
 	char			*context;
 	char			*target;
+	char			*url;		/* as configured */
 	size_t			 inflight;
+	double			 last_ok;	/* wall clock of the last success */
+	double			 last_fail;	/* of the last failure */
+	char			*last_error;
 	int			 pollfirst;	/* its items in the poll array */
 	int			 npoll;
 };
@@ -49,6 +53,7 @@ struct inflight {
 	int			 attempts;	/* before this one */
 	char			*user;
 	char			*address;
+	char			*msg_id;	/* a single notification's, or NULL */
 };
 
 struct outcome {
@@ -193,6 +198,7 @@ inflight_free(void *p)
 	free(f->ids);
 	free(f->user);
 	free(f->address);
+	free(f->msg_id);
 	free(f);
 }
 
@@ -211,6 +217,8 @@ fmn_sched_destroy(struct fmn_sched **sp)
 			sb->b.ops->fini(&sb->b);
 		free(sb->context);
 		free(sb->target);
+		free(sb->url);
+		free(sb->last_error);
 	}
 	fmn_imap_clear(&s->inflight, inflight_free);
 	fmn_imap_clear(&s->confirming, NULL);
@@ -266,7 +274,7 @@ sched_done(void *arg, long long delivery_id, enum fmn_result result,
 
 int
 fmn_sched_add_backend(struct fmn_sched *s, const struct fmn_backend_ops *ops,
-    const char *context, const char *target, char **cause)
+    const char *context, const char *url, const char *target, char **cause)
 {
 	struct sched_backend *sb;
 
@@ -278,6 +286,7 @@ fmn_sched_add_backend(struct fmn_sched *s, const struct fmn_backend_ops *ops,
 	memset(sb, 0, sizeof(*sb));
 	sb->context = xstrdup(context);
 	sb->target = target != NULL ? xstrdup(target) : NULL;
+	sb->url = xstrdup(url);
 	sb->b.ops = ops;
 	sb->b.cfg = s->cfg;
 	sb->b.db = s->db;
@@ -288,6 +297,7 @@ fmn_sched_add_backend(struct fmn_sched *s, const struct fmn_backend_ops *ops,
 	if (ops->init != NULL && ops->init(&sb->b, cause) != 0) {
 		free(sb->context);
 		free(sb->target);
+		free(sb->url);
 		return -1;
 	}
 	s->nbackends++;
@@ -314,6 +324,71 @@ fmn_sched_backend_name(const struct fmn_sched *s, const char *context)
 		if (strcmp(s->backends[i].context, context) == 0)
 			return s->backends[i].b.ops->name;
 	return NULL;
+}
+
+/* A URL as it may be shown: without "user:password@". */
+static void
+sched_url_public(struct fmn_buf *b, const char *url)
+{
+	const char *scheme = strstr(url, "://"), *host, *at;
+
+	if (scheme == NULL) {
+		fmn_buf_adds(b, url);
+		return;
+	}
+	host = scheme + 3;
+	at = strchr(host, '@');
+	if (at != NULL && at < host + strcspn(host, "/?#")) {
+		fmn_buf_add(b, url, (size_t)(host - url));
+		fmn_buf_adds(b, at + 1);
+	} else
+		fmn_buf_adds(b, url);
+}
+
+json_t *
+fmn_sched_backends(const struct fmn_sched *s)
+{
+	json_t *out = json_array();
+	struct fmn_buf url;
+	size_t i;
+
+	fmn_buf_init(&url);
+	for (i = 0; i < s->nbackends; i++) {
+		const struct sched_backend *sb = &s->backends[i];
+		enum fmn_backend_status st;
+		char detail[256];
+
+		detail[0] = '\0';
+		if (sb->b.ops->status != NULL)
+			st = sb->b.ops->status((struct fmn_backend *)&sb->b,
+			    detail, sizeof(detail));
+		else if (sb->last_fail > sb->last_ok) {
+			st = FMN_BACKEND_FAILING;
+			snprintf(detail, sizeof(detail), "%s", sb->last_error);
+		} else if (sb->last_ok > 0) {
+			st = FMN_BACKEND_CONNECTED;
+			snprintf(detail, sizeof(detail), "last delivery "
+			    "worked");
+		} else {
+			st = FMN_BACKEND_WAITING;
+			snprintf(detail, sizeof(detail), "no delivery tried "
+			    "yet");
+		}
+		fmn_buf_reset(&url);
+		sched_url_public(&url, sb->url != NULL ? sb->url : "");
+		json_array_append_new(out, json_pack("{s:s s:s s:s s:s s:s "
+		    "s:I s:o* s:o*}",
+		    "context", sb->context, "backend", sb->b.ops->name,
+		    "url", url.data,
+		    "state", st == FMN_BACKEND_CONNECTED ? "connected" :
+		    st == FMN_BACKEND_FAILING ? "failing" : "waiting",
+		    "detail", detail, "inflight", (json_int_t)sb->inflight,
+		    "last_ok", sb->last_ok > 0 ? json_real(sb->last_ok) : NULL,
+		    "last_failure", sb->last_fail > 0 ?
+		    json_real(sb->last_fail) : NULL));
+	}
+	fmn_buf_free(&url);
+	return out;
 }
 
 double
@@ -546,6 +621,8 @@ sched_unit(struct fmn_sched *s, struct sched_backend *sb, long long id,
 	f->user = user;
 	f->address = address;
 	user = address = NULL;
+	if (take == 1 && s->notices[0].msg_id != NULL)
+		f->msg_id = xstrdup(s->notices[0].msg_id);
 
 	d.id = s->next_id++;
 	d.kind = f->kind;
@@ -707,15 +784,55 @@ next:
 	return sent;
 }
 
+/* Remember how the backend fared, for fmnctl status. */
+static void
+sched_note(struct sched_backend *sb, enum fmn_result result,
+    const char *error, double now)
+{
+	if (result == FMN_RESULT_DELIVERED) {
+		sb->last_ok = now;
+		return;
+	}
+	if (result != FMN_RESULT_TEMPFAIL && result != FMN_RESULT_PERMFAIL)
+		return;
+	sb->last_fail = now;
+	free(sb->last_error);
+	sb->last_error = xstrdup(error != NULL ? error : "failed");
+}
+
+/*
+ * "alice email alice@example.org, 1 notification (message ID)": who a
+ * delivery is for and what it holds, as every delivery's log line says.
+ */
+static void
+sched_what(const struct inflight *f, struct fmn_buf *b)
+{
+	fmn_buf_reset(b);
+	fmn_buf_printf(b, "%s %s %s, ", f->user, f->sb->context, f->address);
+	if (f->kind == FMN_DELIVERY_DIGEST)
+		fmn_buf_printf(b, "digest %lld of %zu notifications",
+		    f->digest, f->n);
+	else if (f->msg_id != NULL)
+		fmn_buf_printf(b, "1 notification (message %.100s)",
+		    f->msg_id);
+	else
+		fmn_buf_printf(b, "1 notification (notification %lld)",
+		    f->n > 0 ? f->ids[0] : 0);
+}
+
 static int
 sched_mark(struct fmn_sched *s, const struct inflight *f,
     enum fmn_result result, const char *error, double now)
 {
 	sqlite3_stmt *st;
+	struct fmn_buf what;
 	double next = 0;
-	int attempts = f->attempts + 1, giveup = 0;
+	int attempts = f->attempts + 1;
 	size_t i;
 
+	fmn_buf_init(&what);
+	sched_what(f, &what);
+	sched_note(f->sb, result, error, now);
 	switch (result) {
 	case FMN_RESULT_DELIVERED:
 		st = s->set_delivered;
@@ -724,34 +841,31 @@ sched_mark(struct fmn_sched *s, const struct inflight *f,
 		fmn_counters_add(s->counters, FMN_C_DELIVERIES, 1);
 		if (f->kind == FMN_DELIVERY_DIGEST)
 			fmn_counters_add(s->counters, FMN_C_DIGESTS, 1);
+		log_info("delivered: %s", what.data);
 		break;
 	case FMN_RESULT_TEMPFAIL:
 		if (s->cfg->max_attempts > 0 &&
 		    attempts >= s->cfg->max_attempts) {
-			giveup = 1;
 			st = s->set_failed;
 			fmn_counters_add(s->counters,
 			    FMN_C_NOTIFICATIONS_FAILED, (long long)f->n);
-			log_warn("delivery to %s (%s, user %s) failed %d times, "
-			    "giving up on %zu notification(s): %s",
-			    f->address, f->sb->context, f->user, attempts,
-			    f->n, error ? error : "temporary failure");
+			log_warn("given up after %d attempts: %s: %s",
+			    attempts, what.data,
+			    error ? error : "temporary failure");
 			break;
 		}
 		st = s->set_retry;
 		next = now + fmn_sched_backoff(s->cfg, attempts);
 		fmn_counters_add(s->counters, FMN_C_NOTIFICATIONS_RETRIED,
 		    (long long)f->n);
-		log_warn("delivery to %s (%s, user %s) failed temporarily, "
-		    "retry in %.0f s: %s", f->address, f->sb->context,
-		    f->user, next - now, error ? error : "temporary failure");
+		log_warn("failed temporarily, retry in %.0f s: %s: %s",
+		    next - now, what.data, error ? error : "temporary failure");
 		break;
 	case FMN_RESULT_EXPIRED:
 		st = s->set_failed;
 		fmn_counters_add(s->counters, FMN_C_NOTIFICATIONS_FAILED,
 		    (long long)f->n);
-		log_warn("delivery to %s (%s, user %s) dropped: %s",
-		    f->address, f->sb->context, f->user,
+		log_warn("dropped: %s: %s", what.data,
 		    error ? error : "expired");
 		break;
 	case FMN_RESULT_PERMFAIL:
@@ -762,15 +876,17 @@ sched_mark(struct fmn_sched *s, const struct inflight *f,
 		sqlite3_bind_int64(s->dest_failing, 1, f->destination_id);
 		sqlite3_bind_text(s->dest_failing, 2,
 		    error ? error : "refused", -1, SQLITE_STATIC);
-		if (sched_step(s, s->dest_failing) != 0)
+		if (sched_step(s, s->dest_failing) != 0) {
+			fmn_buf_free(&what);
 			return -1;
-		log_err("destination %lld (%s %s of user %s) refused: %s; "
-		    "marked failing, no more deliveries to it until an admin "
-		    "clears it", f->destination_id, f->sb->context,
-		    f->address, f->user, error ? error : "permanent failure");
+		}
+		log_err("refused: %s: %s; destination %lld marked failing, "
+		    "no more deliveries to it until an admin clears it "
+		    "(fmnctl dest reset)", what.data,
+		    error ? error : "permanent failure", f->destination_id);
 		break;
 	}
-	(void)giveup;
+	fmn_buf_free(&what);
 	for (i = 0; i < f->n; i++) {
 		sqlite3_bind_int64(st, 1, f->ids[i]);
 		if (st == s->set_delivered)
@@ -798,10 +914,13 @@ sched_mark_confirm(struct fmn_sched *s, const struct inflight *f,
 	struct confirm_retry *r;
 
 	fmn_imap_del(&s->confirming, f->destination_id);
+	sched_note(f->sb, result, error, now);
 	switch (result) {
 	case FMN_RESULT_DELIVERED:
 		free(fmn_imap_del(&s->confirm_retry, f->destination_id));
 		fmn_counters_add(s->counters, FMN_C_CONFIRMATIONS_SENT, 1);
+		log_info("confirmation request sent: %s %s %s", f->user,
+		    f->sb->context, f->address);
 		sqlite3_bind_int64(s->confirm_sent, 1, f->destination_id);
 		return sched_step(s, s->confirm_sent);
 	case FMN_RESULT_TEMPFAIL:

@@ -9,6 +9,7 @@
 #ifndef FMN_SCHED_H
 #define FMN_SCHED_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <zmq.h>
 
@@ -29,11 +30,11 @@ void fmn_sched_set_facts(struct fmn_sched *s, const struct fmn_defs *defs,
     const struct fmn_aliases *aliases);
 
 /*
- * Start a backend for a context; target is what follows "scheme:" in
- * its URL (a file for mbox and capture), or NULL.
+ * Start a backend for a context; url is as configured, target what
+ * follows "scheme:" in it (a file for mbox and capture), or NULL.
  */
 int fmn_sched_add_backend(struct fmn_sched *s, const struct fmn_backend_ops *ops,
-    const char *context, const char *target, char **cause);
+    const char *context, const char *url, const char *target, char **cause);
 /* The name of the backend serving context, or NULL. */
 const char *fmn_sched_backend_name(const struct fmn_sched *s,
     const char *context);
@@ -57,6 +58,13 @@ size_t fmn_sched_inflight(const struct fmn_sched *s);
 int fmn_sched_pollitems(struct fmn_sched *s, zmq_pollitem_t *items, int max);
 void fmn_sched_process(struct fmn_sched *s, zmq_pollitem_t *items);
 long fmn_sched_timeout(struct fmn_sched *s);
+
+/*
+ * Each backend and how it fares, for fmnctl status: an array of
+ * {context, backend, url (no credentials), state ("connected",
+ * "failing", "waiting"), detail, inflight, last_ok, last_failure}.
+ */
+json_t *fmn_sched_backends(const struct fmn_sched *s);
 
 /* Seconds of backoff after a delivery's attempts-th failure. */
 double fmn_sched_backoff(const struct fmn_config *cfg, int attempts);
