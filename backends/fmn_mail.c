@@ -557,21 +557,37 @@ body_set(struct fmn_buf *out, const struct fmn_strset *s)
 	}
 }
 
-/* The text of one notice: long form (verbose) or subtitle, then details. */
+/* Text of a notice as a paragraph of the body, without trailing newlines. */
 static void
-body_notice(struct fmn_buf *out, const struct fmn_delivery *d,
-    const struct fmn_notice *nt, int with_filter)
+body_text(struct fmn_buf *out, const char *text)
 {
-	const char *text = nt->subtitle;
-
-	if (d->verbose && nt->long_form != NULL && *nt->long_form != '\0')
-		text = nt->long_form;
-	if (text == NULL || *text == '\0')
-		text = nt->topic;
 	clean_text(out, text, CLEAN_BODY);
 	while (out->len > 0 && out->data[out->len - 1] == '\n')
 		out->data[--out->len] = '\0';
 	fmn_buf_adds(out, "\n\n");
+}
+
+/*
+ * The text of one notice, then its details. A single mail has the
+ * subtitle as its subject, so its body starts with the long form
+ * (verbose) or the subtitle. A digest entry (in_digest) is headed by its
+ * subtitle, who did what, with the long form under it.
+ */
+static void
+body_notice(struct fmn_buf *out, const struct fmn_delivery *d,
+    const struct fmn_notice *nt, int in_digest)
+{
+	const char *sub = nt->subtitle != NULL && *nt->subtitle != '\0' ?
+	    nt->subtitle : nt->topic;
+	const char *lf = d->verbose && nt->long_form != NULL &&
+	    *nt->long_form != '\0' ? nt->long_form : NULL;
+
+	if (in_digest) {
+		body_text(out, sub);
+		if (lf != NULL && strcmp(lf, sub) != 0)
+			body_text(out, lf);
+	} else
+		body_text(out, lf != NULL ? lf : sub);
 	fmn_buf_adds(out, "When:     ");
 	format_utc(out, nt->timestamp);
 	fmn_buf_addc(out, '\n');
@@ -600,7 +616,7 @@ body_notice(struct fmn_buf *out, const struct fmn_delivery *d,
 			fmn_buf_addc(out, '\n');
 		}
 	}
-	if (with_filter && nt->filter != NULL) {
+	if (in_digest && nt->filter != NULL) {
 		fmn_buf_adds(out, "Filter:   \"");
 		clean_text(out, nt->filter, CLEAN_HEADER);
 		fmn_buf_adds(out, "\"\n");
