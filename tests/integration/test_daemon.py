@@ -50,16 +50,7 @@ class Setup:
 
     def sync(self, timeout=10):
         """Wait until the daemon applied every change made so far."""
-        con = sqlite3.connect(self.db)
-        seq = con.execute("SELECT coalesce(max(seq), 0) FROM changes"
-                          ).fetchone()[0]
-        con.close()
-
-        def applied():
-            done = [int(x) for x in re.findall(r"changes up to (\d+) applied",
-                                               self.d.log())]
-            return seq == 0 or (done and max(done) >= seq)
-        wait_until(applied, timeout, 0.02, "changes up to %d" % seq)
+        fmndtest.wait_changes_applied(self.d, self.db, timeout)
 
     def deliveries(self, kind=None):
         return [d for d in fmndtest.read_capture(self.cap)

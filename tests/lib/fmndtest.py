@@ -5,7 +5,9 @@ capture backend recorded."""
 
 import json
 import os
+import re
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -145,6 +147,23 @@ class Daemon:
 
     def kill(self):
         return self.stop(signal.SIGKILL)
+
+
+def wait_changes_applied(daemon, db, timeout=10):
+    """Wait until the daemon applied every change committed to db so
+    far (its "changes up to SEQ applied" line for the last seq)."""
+    con = sqlite3.connect(db)
+    try:
+        seq = con.execute("SELECT coalesce(max(seq), 0) FROM changes"
+                          ).fetchone()[0]
+    finally:
+        con.close()
+
+    def applied():
+        done = [int(x) for x in re.findall(r"changes up to (\d+) applied",
+                                           daemon.log())]
+        return seq == 0 or (done and max(done) >= seq)
+    wait_until(applied, timeout, 0.02, "changes up to %d" % seq)
 
 
 def status(db):
