@@ -89,7 +89,7 @@ def koji_facts(db):
 
 
 def test_meta_facts_of_corpus_messages():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     classes = [KOJI_DONE, KOJI_START, SCM, "TestLegacy2015BodhiComment"]
     entries = [sample(c) for c in classes]
     p = fmnctl("meta", write(fmntest.tmpdir(), "in.jsonl",
@@ -122,7 +122,7 @@ def test_meta_facts_of_corpus_messages():
 
 
 def test_meta_bad_lines_give_error_and_rest_go_on():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     good = sample(KOJI_DONE)["msg"]
     bad = ["not json at all",
            "[1, 2, 3]",
@@ -145,7 +145,7 @@ def test_meta_bad_lines_give_error_and_rest_go_on():
 
 
 def test_meta_aliases_turn_addresses_into_accounts():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     e = sample(BZ)
     before = meta(db, e["msg"])[0]
     assert "ralph" not in before["usernames"], before
@@ -168,7 +168,7 @@ def test_meta_aliases_turn_addresses_into_accounts():
 
 
 def test_match_first_filter_fires_one_per_confirmed_destination():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     env, f = koji_facts(db)
     user, pkg = f["usernames"][0], f["packages"][0]
     user_with_email(db, "alice")
@@ -209,7 +209,7 @@ def test_match_first_filter_fires_one_per_confirmed_destination():
 
 
 def test_match_disabled_preference_and_inactive_filter():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     env, f = koji_facts(db)
     user_with_email(db, "alice")
     fmnctl("filter", "add", "alice", "email", "first", "user:" +
@@ -229,7 +229,7 @@ def test_match_disabled_preference_and_inactive_filter():
 
 
 def test_match_negation():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     env, f = koji_facts(db)
     user, pkg = f["usernames"][0], f["packages"][0]
     assert env["msg"]["new"] == 1
@@ -262,7 +262,7 @@ def test_match_negation():
 
 
 def test_match_explain_names_fired_filter_or_failing_rule():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     env, f = koji_facts(db)
     user, pkg = f["usernames"][0], f["packages"][0]
     user_with_email(db, "alice")
@@ -302,7 +302,7 @@ def test_match_explain_names_fired_filter_or_failing_rule():
 
 
 def test_match_bad_lines_give_error_and_rest_go_on():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     env, f = koji_facts(db)
     user_with_email(db, "alice")
     fmnctl("filter", "add", "alice", "email", "p", "package:" +
@@ -409,7 +409,7 @@ def test_groups_import_list_and_replace_groups():
 
 
 def test_owned_and_group_rules_fire_in_match():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     d = fmntest.tmpdir()
     env, f = koji_facts(db)
     user, pkg = f["usernames"][0], f["packages"][0]
@@ -516,7 +516,7 @@ def test_filter_defaults_creates_documented_filters():
 
 
 def test_filter_defaults_behave_as_documented():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     d = fmntest.tmpdir()
     done, start, s390 = (sample(c)["msg"] for c in
                          (KOJI_DONE, KOJI_START, KOJI_S390))

@@ -6,7 +6,7 @@ import fmntest
 
 
 def _meta(lines, *args, db=None):
-    db = db or fmntest.tmpdb()
+    db = db or fmntest.initdb()
     p = fmntest.fmnctl("meta", *args, "-", db=db,
                        input="".join(l + "\n" for l in lines), check=0)
     return [json.loads(l) for l in p.stdout.splitlines()]
