@@ -44,8 +44,8 @@ def write(path_dir, name, content):
     return path
 
 
-def meta(db, *envs):
-    p = fmnctl("meta", "-", db=db, input=lines(*envs), check=0)
+def meta(db, *envs, check=0):
+    p = fmnctl("meta", "-", db=db, input=lines(*envs), check=check)
     return [json.loads(l) for l in p.stdout.splitlines()]
 
 
@@ -132,7 +132,7 @@ def test_meta_bad_lines_give_error_and_rest_go_on():
            json.dumps({"topic": "", "msg": {}}),
            '{"topic": "org.fedoraproject.prod.x.y", "msg": {',
            ]
-    out = meta(db, good, *bad, good)
+    out = meta(db, good, *bad, good, check=1)
     assert len(out) == len(bad) + 2, out
     for o in (out[0], out[-1]):
         assert "error" not in o and o["msg_id"] == good["msg_id"], o
@@ -312,7 +312,7 @@ def test_match_bad_lines_give_error_and_rest_go_on():
                             "timestamp": "yesterday"}), env)
     path = write(fmntest.tmpdir(), "in.jsonl", inp)
     for src, stdin in ((path, None), ("-", inp)):
-        p = fmnctl("match", "--explain", src, db=db, input=stdin, check=0)
+        p = fmnctl("match", "--explain", src, db=db, input=stdin, check=1)
         out = [json.loads(l) for l in p.stdout.splitlines()]
         assert len(out) == 6, p.stdout
         for o in (out[0], out[5]):
@@ -321,6 +321,37 @@ def test_match_bad_lines_give_error_and_rest_go_on():
             assert out[i].get("error") and out[i]["line"] == i + 1, out[i]
             assert "recipients" not in out[i]
         assert "topic" in out[2]["error"] and "timestamp" in out[4]["error"]
+
+
+def test_match_bad_lines_reported_on_stderr():
+    db = fmntest.initdb()
+    env, f = koji_facts(db)
+    user_with_email(db, "alice")
+    fmnctl("filter", "add", "alice", "email", "p", "package:" +
+           f["packages"][0], db=db, check=0)
+    inp = lines(env, "{oops", "", json.dumps({"msg": {}}), env)
+    path = write(fmntest.tmpdir(), "in.jsonl", inp)
+    for src, name, stdin in ((path, path, None), ("-", "<stdin>", inp)):
+        p = fmnctl("match", src, db=db, input=stdin, check=1)
+        out = [json.loads(l) for l in p.stdout.splitlines()]
+        assert [o.get("line") for o in out] == [None, 2, 4, None], out
+        assert len(out[0]["recipients"]) == 1 and out[0] == out[3], out
+        assert out[1]["error"] == ("invalid JSON at line 2 column 2: "
+                                   "string or '}' expected near 'oops'")
+        assert p.stderr.splitlines() == [
+            "fmnctl: %s:2:2: invalid JSON: string or '}' expected near "
+            "'oops'" % name,
+            "fmnctl: %s:4: not an envelope: envelope has no topic (a "
+            "non-empty string)" % name,
+            "fmnctl: 2 of 4 lines were not valid envelopes"], p.stderr
+    # An array of envelopes: how to make lines of it, for this command.
+    arr = write(fmntest.tmpdir(), "arr.json", json.dumps([env], indent=1))
+    p = fmnctl("match", "--explain", arr, db=db, check=1)
+    assert ("fmnctl: the input looks like one JSON document, not one "
+            "envelope per line; try: jq -c '.[]' %s | fmnctl match -" % arr
+            ) in p.stderr.splitlines(), p.stderr
+    p = fmnctl("match", "-", db=db, input=lines(env), check=0)
+    assert p.stderr == ""
 
 
 def test_match_whole_corpus_one_line_per_message():
