@@ -358,7 +358,7 @@ find_group(const char *word, int *ambiguous)
 static const struct ctl_cmd *
 find_cmd(int *argc, char ***argv, struct fmn_ctl *ctl)
 {
-	const char *g, *sub;
+	const char *g, *sub, *sep;
 	size_t i, gl, sl;
 	const struct ctl_cmd *found = NULL;
 	int ambiguous;
@@ -378,18 +378,33 @@ find_cmd(int *argc, char ***argv, struct fmn_ctl *ctl)
 		(*argc)--, (*argv)++;
 		return found;
 	}
-	if (*argc < 2 || strcmp((*argv)[1], "--help") == 0 ||
-	    (*argv)[1][0] == '-') {
-		FILE *f = *argc >= 2 && strcmp((*argv)[1], "--help") == 0 ?
-		    stdout : stderr;
-
-		fprintf(f, "usage: fmnctl %.*s SUBCOMMAND ...\n\n", (int)gl, g);
+	if (*argc >= 2 && strcmp((*argv)[1], "--help") == 0) {
+		printf("usage: fmnctl %.*s SUBCOMMAND ...\n\n", (int)gl, g);
 		for (i = 0; i < FMN_NELEM(cmds); i++)
 			if (strncmp(cmds[i].name, g, gl) == 0 &&
 			    cmds[i].name[gl] == ' ')
-				fprintf(f, "  fmnctl %s %s\n      %s\n",
+				printf("  fmnctl %s %s\n      %s\n",
 				    cmds[i].name, cmds[i].args, cmds[i].summary);
-		exit(f == stdout ? CTL_OK : CTL_EUSAGE);
+		exit(CTL_OK);
+	}
+	/* A usage error is the reason and one line, not the listing. */
+	if (*argc < 2 || (*argv)[1][0] == '-') {
+		if (*argc < 2)
+			fprintf(stderr, "fmnctl %.*s: expected a subcommand\n",
+			    (int)gl, g);
+		else
+			fprintf(stderr, "fmnctl %.*s: expected a subcommand, "
+			    "not %s\n", (int)gl, g, (*argv)[1]);
+		fprintf(stderr, "usage: fmnctl %.*s ", (int)gl, g);
+		sep = "";
+		for (i = 0; i < FMN_NELEM(cmds); i++)
+			if (strncmp(cmds[i].name, g, gl) == 0 &&
+			    cmds[i].name[gl] == ' ') {
+				fprintf(stderr, "%s%s", sep, cmds[i].name + gl + 1);
+				sep = "|";
+			}
+		fprintf(stderr, " ... (see fmnctl %.*s --help)\n", (int)gl, g);
+		return NULL;
 	}
 	sub = (*argv)[1];
 	sl = strlen(sub);
@@ -458,6 +473,11 @@ main(int argc, char **argv)
 		else {
 			fprintf(stderr, "fmnctl: unknown option %s; see fmnctl "
 			    "--help\n", a);
+			return CTL_EUSAGE;
+		}
+		/* SQLite would take "" for a temporary database, lost at exit. */
+		if (db_opt != NULL && *db_opt == '\0') {
+			fputs("fmnctl: --db needs a value\n", stderr);
 			return CTL_EUSAGE;
 		}
 	}

@@ -411,5 +411,33 @@ def test_commands_that_write_create_the_database():
         fmnctl("export", db=db, check=0)
 
 
+def test_usage_errors_are_short():
+    db = setup_alice()
+    cases = [["--frob"], ["-x"], ["--db"], ["-c"], ["--db=", "user", "list"],
+             ["frobnicate"], ["user"], ["us"], ["user", "-x"],
+             ["filter", "--json"], ["user", "frob"], ["init", "extra"],
+             ["user", "add", "x", "--bogus"], ["meta", "--defs"],
+             ["pref", "set", "alice", "email", "--batch-delta"],
+             ["filter", "move", "alice", "email", "mine"]]
+    for args in cases:
+        before = dump(db)
+        p = fmnctl(*args, db=db)
+        err = p.stderr.splitlines()
+        assert p.returncode == 2, (args, p.returncode, p.stderr)
+        assert 1 <= len(err) <= 2, (args, p.stderr)
+        assert err[0].startswith("fmnctl"), (args, p.stderr)
+        if len(err) == 2:
+            assert err[1].startswith("usage: fmnctl") or \
+                "see fmnctl" in err[1], (args, p.stderr)
+        # Never the whole help, nor a listing of subcommands.
+        assert "Commands:" not in p.stderr and \
+            "remove a user" not in p.stderr, (args, p.stderr)
+        assert p.stdout == "", (args, p.stdout)
+        assert dump(db) == before, args
+    # The group listing is what --help is for.
+    p = fmnctl("user", "--help", check=0)
+    assert "fmnctl user add USER" in p.stdout and p.stderr == ""
+
+
 if __name__ == "__main__":
     fmntest.main(globals())
