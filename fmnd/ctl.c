@@ -123,7 +123,9 @@ usage_all(FILE *f)
 	    "Options:\n"
 	    "  --db PATH     database (default: the config file's [store] db,\n"
 	    "                then $FMN_DB, then ./fmn.db)\n"
-	    "  -c FILE       config file (default: $FMN_CONFIG, if set)\n"
+	    "  -c FILE       config file (default: $FMN_CONFIG, where set but\n"
+	    "                empty means none; else " FMN_DEFAULT_CONFIG "\n"
+	    "                if it exists)\n"
 	    "  --json        machine-readable output for list and show commands\n"
 	    "  --help        this text; `fmnctl COMMAND --help` for one command\n"
 	    "  --version     print the version\n\nCommands:\n", f);

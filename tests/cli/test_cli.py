@@ -439,5 +439,18 @@ def test_usage_errors_are_short():
     assert "fmnctl user add USER" in p.stdout and p.stderr == ""
 
 
+def test_help_tells_config_default_and_missing_database_rule():
+    with open(os.path.join(fmntest.BUILD, "generated",
+                           "fmn_version.h")) as f:
+        default = [l.split('"')[1] for l in f
+                   if "FMN_DEFAULT_CONFIG" in l and "#define" in l][0]
+    text = " ".join(fmnctl("--help", check=0).stdout.split())
+    assert "-c FILE config file (default: $FMN_CONFIG, where set but " \
+        "empty means none; else %s if it exists)" % default in text, text
+    assert "$FMN_CONFIG, if set)" not in text
+    assert "refuse a database that does not exist" in text, text
+    assert "fmnctl init" in text, text
+
+
 if __name__ == "__main__":
     fmntest.main(globals())
