@@ -19,86 +19,90 @@
 
 static const struct ctl_cmd cmds[] = {
 	{ "init", "", "create the database or bring its schema up to date",
-	  NULL, ctl_init },
-	{ "user add", "USER", "add a user", NULL, ctl_user_add },
-	{ "user list", "", "list users", NULL, ctl_user_list },
+	  NULL, ctl_init, 0 },
+	{ "user add", "USER", "add a user", NULL, ctl_user_add, 0 },
+	{ "user list", "", "list users", NULL, ctl_user_list, CTL_READONLY },
 	{ "user show", "USER", "show a user's destinations, preferences and "
-	  "filters", NULL, ctl_user_show },
+	  "filters", NULL, ctl_user_show, CTL_READONLY },
 	{ "user rm", "USER", "remove a user and everything that is theirs",
-	  NULL, ctl_user_rm },
+	  NULL, ctl_user_rm, 0 },
 	{ "alias add", "ALIAS ACCOUNT", "map a name seen on the bus (an e-mail "
 	  "address, another nick) to an account",
 	  "ACCOUNT need not be a user of this service. Adding an alias that\n"
-	  "exists replaces its account.", ctl_alias_add },
-	{ "alias rm", "ALIAS", "remove an alias", NULL, ctl_alias_rm },
-	{ "alias list", "", "list aliases", NULL, ctl_alias_list },
+	  "exists replaces its account.", ctl_alias_add, 0 },
+	{ "alias rm", "ALIAS", "remove an alias", NULL, ctl_alias_rm, 0 },
+	{ "alias list", "", "list aliases", NULL, ctl_alias_list,
+	  CTL_READONLY },
 	{ "dest add", "USER CONTEXT ADDRESS [--confirmed] [--expires SECONDS]",
 	  "add a destination (CONTEXT is email or irc)",
 	  "Without --confirmed the destination is pending: fmnd sends it a\n"
 	  "secret, and it receives nothing else until `fmnctl dest confirm\n"
 	  "SECRET` (or, on IRC, `confirm SECRET` to the bot). The secret\n"
-	  "expires after --expires seconds (default 86400).", ctl_dest_add },
+	  "expires after --expires seconds (default 86400).", ctl_dest_add, 0 },
 	{ "dest confirm", "SECRET", "confirm a pending destination", NULL,
-	  ctl_dest_confirm },
-	{ "dest list", "[USER]", "list destinations", NULL, ctl_dest_list },
+	  ctl_dest_confirm, 0 },
+	{ "dest list", "[USER]", "list destinations", NULL, ctl_dest_list,
+	  CTL_READONLY },
 	{ "dest rm", "USER CONTEXT ADDRESS", "remove a destination", NULL,
-	  ctl_dest_rm },
+	  ctl_dest_rm, 0 },
 	{ "dest reset", "USER CONTEXT ADDRESS", "clear a destination's failing "
 	  "mark so that it is delivered to again",
 	  "fmnd marks a destination failing when its server refuses it for\n"
 	  "good (an SMTP 5xx for the recipient, say) and stops sending to it;\n"
 	  "`fmnctl status` lists those. Once the cause is fixed, this puts it\n"
 	  "back: notifications that wait for it are sent; those that had\n"
-	  "failed stay failed.", ctl_dest_reset },
+	  "failed stay failed.", ctl_dest_reset, 0 },
 	{ "pref set", "USER CONTEXT [--enable|--disable] [--batch-delta SECONDS] "
 	  "[--batch-count N] [--verbose on|off] [--markup on|off]",
 	  "create or change a user's preference for a context",
 	  "--batch-delta and --batch-count hold notifications and send one\n"
 	  "digest when either is reached; \"none\" turns a threshold off.",
-	  ctl_pref_set },
-	{ "pref list", "[USER]", "list preferences", NULL, ctl_pref_list },
+	  ctl_pref_set, 0 },
+	{ "pref list", "[USER]", "list preferences", NULL, ctl_pref_list,
+	  CTL_READONLY },
 	{ "filter add", "USER CONTEXT NAME RULE... [--inactive] [--oneshot]",
 	  "add a filter at the end of a preference's list",
 	  "Each RULE is one [!]KIND:ARGUMENT token; see `fmnctl rules`. All\n"
 	  "rules are checked before anything is written. The preference is\n"
 	  "created (enabled, unbatched) if the user has none for CONTEXT.",
-	  ctl_filter_add },
+	  ctl_filter_add, 0 },
 	{ "filter list", "USER [CONTEXT]", "list a user's filters in order",
-	  NULL, ctl_filter_list },
+	  NULL, ctl_filter_list, CTL_READONLY },
 	{ "filter show", "USER CONTEXT NAME", "show a filter and its rules",
-	  NULL, ctl_filter_show },
+	  NULL, ctl_filter_show, CTL_READONLY },
 	{ "filter rm", "USER CONTEXT NAME", "remove a filter", NULL,
-	  ctl_filter_rm },
+	  ctl_filter_rm, 0 },
 	{ "filter enable", "USER CONTEXT NAME", "make a filter active", NULL,
-	  ctl_filter_enable },
+	  ctl_filter_enable, 0 },
 	{ "filter disable", "USER CONTEXT NAME", "make a filter inactive", NULL,
-	  ctl_filter_disable },
+	  ctl_filter_disable, 0 },
 	{ "filter move", "USER CONTEXT NAME POSITION",
-	  "move a filter to POSITION (1 is first)", NULL, ctl_filter_move },
+	  "move a filter to POSITION (1 is first)", NULL, ctl_filter_move, 0 },
 	{ "filter defaults", "USER CONTEXT",
 	  "add the standard filters for a new user (see docs/filters.md)",
-	  NULL, ctl_filter_defaults },
+	  NULL, ctl_filter_defaults, 0 },
 	{ "rules", "", "list every rule kind with its documentation", NULL,
-	  ctl_rules },
+	  ctl_rules, CTL_READONLY },
 	{ "meta", "[FILE|-]", "print the facts derived from envelopes, one "
-	  "JSON object per line", NULL, ctl_meta },
+	  "JSON object per line", NULL, ctl_meta, CTL_READONLY },
 	{ "match", "[--explain] [FILE|-]", "print who each envelope would "
-	  "notify, and with --explain why", NULL, ctl_match },
+	  "notify, and with --explain why", NULL, ctl_match, CTL_READONLY },
 	{ "owners import", "FILE", "replace package ownership for the "
-	  "namespaces in FILE", NULL, ctl_owners_import },
+	  "namespaces in FILE", NULL, ctl_owners_import, 0 },
 	{ "owners list", "[PACKAGE]", "list package owners", NULL,
-	  ctl_owners_list },
+	  ctl_owners_list, CTL_READONLY },
 	{ "groups import", "FILE", "replace the members of the groups in FILE",
-	  NULL, ctl_groups_import },
-	{ "groups list", "", "list groups and members", NULL, ctl_groups_list },
+	  NULL, ctl_groups_import, 0 },
+	{ "groups list", "", "list groups and members", NULL,
+	  ctl_groups_list, CTL_READONLY },
 	{ "export", "", "print the whole configuration as one JSON document",
-	  NULL, ctl_export },
+	  NULL, ctl_export, CTL_READONLY },
 	{ "import", "FILE", "import a configuration document in one "
-	  "transaction", NULL, ctl_import },
+	  "transaction", NULL, ctl_import, 0 },
 	{ "status", "", "show the daemon's counters and failing destinations",
-	  NULL, ctl_status },
+	  NULL, ctl_status, CTL_READONLY },
 	{ "queue", "", "show what waits for delivery, per backend and user",
-	  NULL, ctl_queue },
+	  NULL, ctl_queue, CTL_READONLY },
 };
 
 static void
@@ -119,13 +123,18 @@ usage_all(FILE *f)
 	    "Options:\n"
 	    "  --db PATH     database (default: the config file's [store] db,\n"
 	    "                then $FMN_DB, then ./fmn.db)\n"
-	    "  -c FILE       config file (default: $FMN_CONFIG, if set)\n"
+	    "  -c FILE       config file (default: $FMN_CONFIG, where set but\n"
+	    "                empty means none; else " FMN_DEFAULT_CONFIG "\n"
+	    "                if it exists)\n"
 	    "  --json        machine-readable output for list and show commands\n"
 	    "  --help        this text; `fmnctl COMMAND --help` for one command\n"
 	    "  --version     print the version\n\nCommands:\n", f);
 	for (i = 0; i < FMN_NELEM(cmds); i++)
 		fprintf(f, "  %-16s %s\n", cmds[i].name, cmds[i].summary);
-	fputs("\nExit status: 0 success, 1 an error of data, 2 a usage error.\n",
+	fputs("\nThe commands that only read (list, show, meta, match, export,\n"
+	    "status, queue) refuse a database that does not exist; `fmnctl\n"
+	    "init`, or any command that changes data, creates it.\n"
+	    "\nExit status: 0 success, 1 an error of data, 2 a usage error.\n",
 	    f);
 }
 
@@ -181,16 +190,30 @@ ctl_print_json(json_t *j)
 	json_decref(j);
 }
 
+/*
+ * A command that only reads must not leave behind an empty database
+ * where a path was mistyped: it would answer "nothing" instead of
+ * saying that it looked in the wrong place.
+ */
 sqlite3 *
 ctl_db(struct fmn_ctl *ctl)
 {
 	char *cause = NULL;
+	int missing = 0;
 
 	if (ctl->db != NULL)
 		return ctl->db;
-	ctl->db = fmn_store_open(ctl->db_path, &cause);
+	if (ctl->cmd != NULL && (ctl->cmd->flags & CTL_READONLY))
+		ctl->db = fmn_store_open_existing(ctl->db_path, &missing,
+		    &cause);
+	else
+		ctl->db = fmn_store_open(ctl->db_path, &cause);
 	if (ctl->db == NULL) {
-		ctl_error(ctl, "%s", cause);
+		if (missing)
+			ctl_error(ctl, "no database at %s; create it with "
+			    "fmnctl init", ctl->db_path);
+		else
+			ctl_error(ctl, "%s", cause);
 		free(cause);
 		exit(CTL_EDATA);
 	}
@@ -337,7 +360,7 @@ find_group(const char *word, int *ambiguous)
 static const struct ctl_cmd *
 find_cmd(int *argc, char ***argv, struct fmn_ctl *ctl)
 {
-	const char *g, *sub;
+	const char *g, *sub, *sep;
 	size_t i, gl, sl;
 	const struct ctl_cmd *found = NULL;
 	int ambiguous;
@@ -357,18 +380,33 @@ find_cmd(int *argc, char ***argv, struct fmn_ctl *ctl)
 		(*argc)--, (*argv)++;
 		return found;
 	}
-	if (*argc < 2 || strcmp((*argv)[1], "--help") == 0 ||
-	    (*argv)[1][0] == '-') {
-		FILE *f = *argc >= 2 && strcmp((*argv)[1], "--help") == 0 ?
-		    stdout : stderr;
-
-		fprintf(f, "usage: fmnctl %.*s SUBCOMMAND ...\n\n", (int)gl, g);
+	if (*argc >= 2 && strcmp((*argv)[1], "--help") == 0) {
+		printf("usage: fmnctl %.*s SUBCOMMAND ...\n\n", (int)gl, g);
 		for (i = 0; i < FMN_NELEM(cmds); i++)
 			if (strncmp(cmds[i].name, g, gl) == 0 &&
 			    cmds[i].name[gl] == ' ')
-				fprintf(f, "  fmnctl %s %s\n      %s\n",
+				printf("  fmnctl %s %s\n      %s\n",
 				    cmds[i].name, cmds[i].args, cmds[i].summary);
-		exit(f == stdout ? CTL_OK : CTL_EUSAGE);
+		exit(CTL_OK);
+	}
+	/* A usage error is the reason and one line, not the listing. */
+	if (*argc < 2 || (*argv)[1][0] == '-') {
+		if (*argc < 2)
+			fprintf(stderr, "fmnctl %.*s: expected a subcommand\n",
+			    (int)gl, g);
+		else
+			fprintf(stderr, "fmnctl %.*s: expected a subcommand, "
+			    "not %s\n", (int)gl, g, (*argv)[1]);
+		fprintf(stderr, "usage: fmnctl %.*s ", (int)gl, g);
+		sep = "";
+		for (i = 0; i < FMN_NELEM(cmds); i++)
+			if (strncmp(cmds[i].name, g, gl) == 0 &&
+			    cmds[i].name[gl] == ' ') {
+				fprintf(stderr, "%s%s", sep, cmds[i].name + gl + 1);
+				sep = "|";
+			}
+		fprintf(stderr, " ... (see fmnctl %.*s --help)\n", (int)gl, g);
+		return NULL;
 	}
 	sub = (*argv)[1];
 	sl = strlen(sub);
@@ -437,6 +475,11 @@ main(int argc, char **argv)
 		else {
 			fprintf(stderr, "fmnctl: unknown option %s; see fmnctl "
 			    "--help\n", a);
+			return CTL_EUSAGE;
+		}
+		/* SQLite would take "" for a temporary database, lost at exit. */
+		if (db_opt != NULL && *db_opt == '\0') {
+			fputs("fmnctl: --db needs a value\n", stderr);
 			return CTL_EUSAGE;
 		}
 	}

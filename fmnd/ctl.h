@@ -40,9 +40,14 @@ struct ctl_cmd {
 	const char	*summary;	/* one line */
 	const char	*help;		/* more lines, or NULL */
 	ctl_handler	 handler;	/* argv[0] is the first argument after the name */
+	int		 flags;
+#define CTL_READONLY	0x1	/* only reads: a missing database is an error */
 };
 
-/* Open (creating and migrating) the database; exits 1 with a reason on failure. */
+/*
+ * Open and migrate the database, creating it unless the command is
+ * CTL_READONLY; exits 1 with a reason on failure.
+ */
 sqlite3 *ctl_db(struct fmn_ctl *ctl);
 /* The configuration reader of ctl_show.h, made once; exits 1 on failure. */
 struct ctl_show *ctl_shower(struct fmn_ctl *ctl);

@@ -31,8 +31,10 @@ ctl_check_name(struct fmn_ctl *ctl, const char *what, const char *name)
 int
 ctl_init(struct fmn_ctl *ctl, int argc, char **argv)
 {
-	if (ctl_parse(ctl, argc, argv, NULL, 0) != 0)
+	if ((argc = ctl_parse(ctl, argc, argv, NULL, 0)) < 0)
 		return CTL_EUSAGE;
+	if (argc != 0)
+		return ctl_usage(ctl, "takes no arguments");
 	ctl_db(ctl);
 	printf("database %s is at schema version %d\n", ctl->db_path,
 	    fmn_store_version(ctl->db));

@@ -5,6 +5,7 @@
  */
 #include "fmn_store.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,15 +132,26 @@ fmn_store_migrate(sqlite3 *db, char **cause)
 	return applied;
 }
 
-sqlite3 *
-fmn_store_open(const char *path, char **cause)
+/*
+ * Without create, a missing file is refused by SQLite itself, so there
+ * is no window between looking and opening in which one could appear;
+ * *missing tells that case from the others.
+ */
+static sqlite3 *
+store_open(const char *path, int create, int *missing, char **cause)
 {
 	sqlite3 *db = NULL;
-	int newest = 0;
+	int newest = 0, flags;
 	const struct fmn_embedded *m;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+		if (missing != NULL && db != NULL &&
+		    sqlite3_errcode(db) == SQLITE_CANTOPEN &&
+		    sqlite3_system_errno(db) == ENOENT)
+			*missing = 1;
 		fmn_set_cause(cause, "cannot open database %s: %s", path,
 		    db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
@@ -173,6 +185,19 @@ fail:
 	}
 	sqlite3_close(db);
 	return NULL;
+}
+
+sqlite3 *
+fmn_store_open(const char *path, char **cause)
+{
+	return store_open(path, 1, NULL, cause);
+}
+
+sqlite3 *
+fmn_store_open_existing(const char *path, int *missing, char **cause)
+{
+	*missing = 0;
+	return store_open(path, 0, missing, cause);
 }
 
 void

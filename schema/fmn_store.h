@@ -10,6 +10,12 @@
 
 /* Open (creating if needed) and migrate; NULL with *cause on failure. */
 sqlite3 *fmn_store_open(const char *path, char **cause);
+/*
+ * The same for a database that must exist: nothing is created, and when
+ * there is no database at path *missing is set as well as *cause.
+ */
+sqlite3 *fmn_store_open_existing(const char *path, int *missing,
+    char **cause);
 /* Apply pending migrations; returns how many were applied, or -1. */
 int fmn_store_migrate(sqlite3 *db, char **cause);
 /* The highest applied migration version, 0 for none, -1 on error. */

@@ -343,8 +343,113 @@ def test_unreadable_database_is_a_data_error():
         f.write("this is not a database" * 100)
     p = fmnctl("user", "list", db=bad)
     assert p.returncode == 1 and "fmnctl:" in p.stderr, p.stderr
-    p = fmnctl("user", "list", db=os.path.join(d, "no", "such", "dir.db"))
+    p = fmnctl("user", "add", "x", db=os.path.join(d, "no", "such",
+                                                   "dir.db"))
     assert p.returncode == 1 and "cannot open" in p.stderr, p.stderr
+
+
+READ_ONLY = [
+    ["user", "list"], ["user", "show", "alice"], ["alias", "list"],
+    ["dest", "list"], ["pref", "list"], ["filter", "list", "alice"],
+    ["filter", "show", "alice", "email", "mine"], ["meta", "-"],
+    ["match", "-"], ["owners", "list"], ["groups", "list"], ["export"],
+    ["status"], ["queue"],
+]
+
+
+def test_read_only_commands_refuse_a_missing_database():
+    d = fmntest.tmpdir()
+    db = os.path.join(d, "typo.db")
+    for args in READ_ONLY:
+        p = fmnctl(*args, db=db, input="")
+        assert p.returncode == 1, (args, p.returncode, p.stdout, p.stderr)
+        assert p.stderr == ("fmnctl: no database at %s; create it with "
+                            "fmnctl init\n" % db), (args, p.stderr)
+        assert p.stdout == "", (args, p.stdout)
+        assert os.listdir(d) == [], (args, os.listdir(d))
+    # The path as given, relative too; from $FMN_DB and the config file.
+    p = fmnctl("--db", "typo.db", "status", cwd=d)
+    assert p.returncode == 1 and p.stderr == (
+        "fmnctl: no database at typo.db; create it with fmnctl init\n"), p
+    env_db = os.path.join(d, "env.db")
+    p = fmnctl("user", "list", env={"FMN_DB": env_db})
+    assert p.returncode == 1 and "no database at %s;" % env_db in p.stderr
+    conf = os.path.join(fmntest.tmpdir(), "fmn.conf")
+    with open(conf, "w") as f:
+        f.write("[store]\ndb = %s\n" % os.path.join(d, "conf.db"))
+    p = fmnctl("export", env={"FMN_CONFIG": conf})
+    assert p.returncode == 1 and "conf.db; create it with fmnctl init" in \
+        p.stderr, p.stderr
+    # rules needs no database at all.
+    fmnctl("rules", db=db, check=0)
+    assert os.listdir(d) == []
+    # Once created, the same commands read it.
+    fmnctl("init", db=db, check=0)
+    assert fmnctl_json("user", "list", db=db) == []
+    fmnctl("status", db=db, check=0)
+
+
+def write_json(d, name, doc):
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    return path
+
+
+def test_commands_that_write_create_the_database():
+    d = fmntest.tmpdir()
+    doc = write_json(d, "doc.json", {"users": [{"name": "erin"}]})
+    owners = write_json(d, "owners.json", {"rpms": {"bash": ["erin"]}})
+    groups = write_json(d, "groups.json", {"qa": ["erin"]})
+    for i, args in enumerate([["init"], ["user", "add", "alice"],
+                              ["alias", "add", "a@example.org", "alice"],
+                              ["import", doc], ["owners", "import", owners],
+                              ["groups", "import", groups]]):
+        db = os.path.join(d, "new%d.db" % i)
+        fmnctl(*args, db=db, check=0)
+        assert os.path.exists(db), args
+        fmnctl("export", db=db, check=0)
+
+
+def test_usage_errors_are_short():
+    db = setup_alice()
+    cases = [["--frob"], ["-x"], ["--db"], ["-c"], ["--db=", "user", "list"],
+             ["frobnicate"], ["user"], ["us"], ["user", "-x"],
+             ["filter", "--json"], ["user", "frob"], ["init", "extra"],
+             ["user", "add", "x", "--bogus"], ["meta", "--defs"],
+             ["pref", "set", "alice", "email", "--batch-delta"],
+             ["filter", "move", "alice", "email", "mine"]]
+    for args in cases:
+        before = dump(db)
+        p = fmnctl(*args, db=db)
+        err = p.stderr.splitlines()
+        assert p.returncode == 2, (args, p.returncode, p.stderr)
+        assert 1 <= len(err) <= 2, (args, p.stderr)
+        assert err[0].startswith("fmnctl"), (args, p.stderr)
+        if len(err) == 2:
+            assert err[1].startswith("usage: fmnctl") or \
+                "see fmnctl" in err[1], (args, p.stderr)
+        # Never the whole help, nor a listing of subcommands.
+        assert "Commands:" not in p.stderr and \
+            "remove a user" not in p.stderr, (args, p.stderr)
+        assert p.stdout == "", (args, p.stdout)
+        assert dump(db) == before, args
+    # The group listing is what --help is for.
+    p = fmnctl("user", "--help", check=0)
+    assert "fmnctl user add USER" in p.stdout and p.stderr == ""
+
+
+def test_help_tells_config_default_and_missing_database_rule():
+    with open(os.path.join(fmntest.BUILD, "generated",
+                           "fmn_version.h")) as f:
+        default = [l.split('"')[1] for l in f
+                   if "FMN_DEFAULT_CONFIG" in l and "#define" in l][0]
+    text = " ".join(fmnctl("--help", check=0).stdout.split())
+    assert "-c FILE config file (default: $FMN_CONFIG, where set but " \
+        "empty means none; else %s if it exists)" % default in text, text
+    assert "$FMN_CONFIG, if set)" not in text
+    assert "refuse a database that does not exist" in text, text
+    assert "fmnctl init" in text, text
 
 
 if __name__ == "__main__":

@@ -44,8 +44,8 @@ def write(path_dir, name, content):
     return path
 
 
-def meta(db, *envs):
-    p = fmnctl("meta", "-", db=db, input=lines(*envs), check=0)
+def meta(db, *envs, check=0):
+    p = fmnctl("meta", "-", db=db, input=lines(*envs), check=check)
     return [json.loads(l) for l in p.stdout.splitlines()]
 
 
@@ -89,7 +89,7 @@ def koji_facts(db):
 
 
 def test_meta_facts_of_corpus_messages():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     classes = [KOJI_DONE, KOJI_START, SCM, "TestLegacy2015BodhiComment"]
     entries = [sample(c) for c in classes]
     p = fmnctl("meta", write(fmntest.tmpdir(), "in.jsonl",
@@ -122,7 +122,7 @@ def test_meta_facts_of_corpus_messages():
 
 
 def test_meta_bad_lines_give_error_and_rest_go_on():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     good = sample(KOJI_DONE)["msg"]
     bad = ["not json at all",
            "[1, 2, 3]",
@@ -132,7 +132,7 @@ def test_meta_bad_lines_give_error_and_rest_go_on():
            json.dumps({"topic": "", "msg": {}}),
            '{"topic": "org.fedoraproject.prod.x.y", "msg": {',
            ]
-    out = meta(db, good, *bad, good)
+    out = meta(db, good, *bad, good, check=1)
     assert len(out) == len(bad) + 2, out
     for o in (out[0], out[-1]):
         assert "error" not in o and o["msg_id"] == good["msg_id"], o
@@ -145,7 +145,7 @@ def test_meta_bad_lines_give_error_and_rest_go_on():
 
 
 def test_meta_aliases_turn_addresses_into_accounts():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     e = sample(BZ)
     before = meta(db, e["msg"])[0]
     assert "ralph" not in before["usernames"], before
@@ -168,7 +168,7 @@ def test_meta_aliases_turn_addresses_into_accounts():
 
 
 def test_match_first_filter_fires_one_per_confirmed_destination():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     env, f = koji_facts(db)
     user, pkg = f["usernames"][0], f["packages"][0]
     user_with_email(db, "alice")
@@ -209,7 +209,7 @@ def test_match_first_filter_fires_one_per_confirmed_destination():
 
 
 def test_match_disabled_preference_and_inactive_filter():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     env, f = koji_facts(db)
     user_with_email(db, "alice")
     fmnctl("filter", "add", "alice", "email", "first", "user:" +
@@ -229,7 +229,7 @@ def test_match_disabled_preference_and_inactive_filter():
 
 
 def test_match_negation():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     env, f = koji_facts(db)
     user, pkg = f["usernames"][0], f["packages"][0]
     assert env["msg"]["new"] == 1
@@ -262,7 +262,7 @@ def test_match_negation():
 
 
 def test_match_explain_names_fired_filter_or_failing_rule():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     env, f = koji_facts(db)
     user, pkg = f["usernames"][0], f["packages"][0]
     user_with_email(db, "alice")
@@ -302,7 +302,7 @@ def test_match_explain_names_fired_filter_or_failing_rule():
 
 
 def test_match_bad_lines_give_error_and_rest_go_on():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     env, f = koji_facts(db)
     user_with_email(db, "alice")
     fmnctl("filter", "add", "alice", "email", "p", "package:" +
@@ -312,7 +312,7 @@ def test_match_bad_lines_give_error_and_rest_go_on():
                             "timestamp": "yesterday"}), env)
     path = write(fmntest.tmpdir(), "in.jsonl", inp)
     for src, stdin in ((path, None), ("-", inp)):
-        p = fmnctl("match", "--explain", src, db=db, input=stdin, check=0)
+        p = fmnctl("match", "--explain", src, db=db, input=stdin, check=1)
         out = [json.loads(l) for l in p.stdout.splitlines()]
         assert len(out) == 6, p.stdout
         for o in (out[0], out[5]):
@@ -321,6 +321,37 @@ def test_match_bad_lines_give_error_and_rest_go_on():
             assert out[i].get("error") and out[i]["line"] == i + 1, out[i]
             assert "recipients" not in out[i]
         assert "topic" in out[2]["error"] and "timestamp" in out[4]["error"]
+
+
+def test_match_bad_lines_reported_on_stderr():
+    db = fmntest.initdb()
+    env, f = koji_facts(db)
+    user_with_email(db, "alice")
+    fmnctl("filter", "add", "alice", "email", "p", "package:" +
+           f["packages"][0], db=db, check=0)
+    inp = lines(env, "{oops", "", json.dumps({"msg": {}}), env)
+    path = write(fmntest.tmpdir(), "in.jsonl", inp)
+    for src, name, stdin in ((path, path, None), ("-", "<stdin>", inp)):
+        p = fmnctl("match", src, db=db, input=stdin, check=1)
+        out = [json.loads(l) for l in p.stdout.splitlines()]
+        assert [o.get("line") for o in out] == [None, 2, 4, None], out
+        assert len(out[0]["recipients"]) == 1 and out[0] == out[3], out
+        assert out[1]["error"] == ("invalid JSON at line 2 column 2: "
+                                   "string or '}' expected near 'oops'")
+        assert p.stderr.splitlines() == [
+            "fmnctl: %s:2:2: invalid JSON: string or '}' expected near "
+            "'oops'" % name,
+            "fmnctl: %s:4: not an envelope: envelope has no topic (a "
+            "non-empty string)" % name,
+            "fmnctl: 2 of 4 lines were not valid envelopes"], p.stderr
+    # An array of envelopes: how to make lines of it, for this command.
+    arr = write(fmntest.tmpdir(), "arr.json", json.dumps([env], indent=1))
+    p = fmnctl("match", "--explain", arr, db=db, check=1)
+    assert ("fmnctl: the input looks like one JSON document, not one "
+            "envelope per line; try: jq -c '.[]' %s | fmnctl match -" % arr
+            ) in p.stderr.splitlines(), p.stderr
+    p = fmnctl("match", "-", db=db, input=lines(env), check=0)
+    assert p.stderr == ""
 
 
 def test_match_whole_corpus_one_line_per_message():
@@ -409,7 +440,7 @@ def test_groups_import_list_and_replace_groups():
 
 
 def test_owned_and_group_rules_fire_in_match():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     d = fmntest.tmpdir()
     env, f = koji_facts(db)
     user, pkg = f["usernames"][0], f["packages"][0]
@@ -516,7 +547,7 @@ def test_filter_defaults_creates_documented_filters():
 
 
 def test_filter_defaults_behave_as_documented():
-    db = fmntest.tmpdb()
+    db = fmntest.initdb()
     d = fmntest.tmpdir()
     done, start, s390 = (sample(c)["msg"] for c in
                          (KOJI_DONE, KOJI_START, KOJI_S390))

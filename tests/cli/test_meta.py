@@ -5,10 +5,10 @@ import os
 import fmntest
 
 
-def _meta(lines, *args, db=None):
-    db = db or fmntest.tmpdb()
+def _meta(lines, *args, db=None, check=0):
+    db = db or fmntest.initdb()
     p = fmntest.fmnctl("meta", *args, "-", db=db,
-                       input="".join(l + "\n" for l in lines), check=0)
+                       input="".join(l + "\n" for l in lines), check=check)
     return [json.loads(l) for l in p.stdout.splitlines()]
 
 
@@ -46,7 +46,8 @@ def test_bodhi_facts():
 def test_bad_lines_go_on():
     good = _corpus_line("bodhi.update.eject")
     out = _meta([good, "not json", '{"msg": {}}',
-                 '{"topic": "a.b.c.d", "msg": {}, "timestamp": "x"}', good])
+                 '{"topic": "a.b.c.d", "msg": {}, "timestamp": "x"}', good],
+                check=1)
     assert len(out) == 5
     assert "error" not in out[0] and "error" not in out[4]
     assert out[1]["line"] == 2 and "error" in out[1]
@@ -102,6 +103,133 @@ def test_bad_defs_file_refused():
     p = fmntest.fmnctl("meta", "--defs", d, "-", db=fmntest.tmpdb(),
                        input="")
     assert p.returncode == 1 and "bad.json:2:" in p.stderr, p.stderr
+
+
+NOT_AN_ENVELOPE = "envelope is not a JSON object"
+NO_TOPIC = "envelope has no topic (a non-empty string)"
+
+
+def _run(inp, *args, path=None, db=None):
+    """fmnctl meta on inp (text), from a file when path is given."""
+    db = db or fmntest.initdb()
+    if path is not None:
+        with open(path, "w") as f:
+            f.write(inp)
+        return fmntest.fmnctl("meta", *args, path, db=db)
+    return fmntest.fmnctl("meta", *args, "-", db=db, input=inp)
+
+
+def test_bad_lines_reported_with_input_line_and_column():
+    good = _corpus_line("bodhi.update.eject")
+    inp = "\n".join([good, "not json", "", '{"msg": {}}', "[1,2,3]",
+                     '"a string"', '{"topic": "a.b.c.d", "msg": {',
+                     good]) + "\n"
+    path = os.path.join(fmntest.tmpdir(), "in.jsonl")
+    for name, p in (("<stdin>", _run(inp)), (path, _run(inp, path=path))):
+        assert p.returncode == 1, p
+        out = [json.loads(l) for l in p.stdout.splitlines()]
+        # One output line per input line that is not blank.
+        assert len(out) == 7, p.stdout
+        assert "error" not in out[0] and "error" not in out[6]
+        assert [o["line"] for o in out[1:6]] == [2, 4, 5, 6, 7], out
+        assert out[1]["error"] == ("invalid JSON at line 2 column 1: "
+                                   "'[' or '{' expected near 'not'")
+        assert out[2]["error"] == NO_TOPIC
+        assert out[3]["error"] == NOT_AN_ENVELOPE
+        assert out[4]["error"] == ("invalid JSON at line 6 column 1: "
+                                   "'[' or '{' expected near '\"a string\"'")
+        assert out[5]["error"] == ("invalid JSON at line 7 column 30: "
+                                   "string or '}' expected near end of file")
+        assert p.stderr.splitlines() == [
+            "fmnctl: %s:2:1: invalid JSON: '[' or '{' expected near 'not'"
+            % name,
+            "fmnctl: %s:4: not an envelope: %s" % (name, NO_TOPIC),
+            "fmnctl: %s:5: not an envelope: %s" % (name, NOT_AN_ENVELOPE),
+            "fmnctl: %s:6:1: invalid JSON: '[' or '{' expected near "
+            "'\"a string\"'" % name,
+            "fmnctl: %s:7:30: invalid JSON: string or '}' expected near "
+            "end of file" % name,
+            "fmnctl: 5 of 7 lines were not valid envelopes",
+        ], p.stderr
+
+
+def test_column_points_at_the_offending_token():
+    cases = [
+        ('{"a":', 6),                    # the end of the line, not line 2
+        ('{"a": tru}', 7),
+        ('   {oops', 5),
+        ('{"a": 1} x', 10),
+        ('{"\u00e9\u00e9": x}', 8),      # characters, not bytes
+        ('{"a": "%s\\q"}' % ("z" * 30), 7),   # too long to be quoted
+        ('{"a": "\x01"}', 7),
+    ]
+    for line, column in cases:
+        p = _run(line + "\n")
+        assert p.returncode == 1, (line, p)
+        out = json.loads(p.stdout)
+        assert out["line"] == 1, (line, out)
+        assert out["error"].startswith(
+            "invalid JSON at line 1 column %d: " % column), (line, out)
+        assert p.stderr.startswith("fmnctl: <stdin>:1:%d: invalid JSON: "
+                                   % column), (line, p.stderr)
+
+
+def test_only_ten_bad_lines_described():
+    good = _corpus_line("bodhi.update.eject")
+    p = _run("".join("bad %d\n" % i for i in range(12)) + good + "\n")
+    assert p.returncode == 1
+    assert len(p.stdout.splitlines()) == 13
+    err = p.stderr.splitlines()
+    assert err[:10] == ["fmnctl: <stdin>:%d:1: invalid JSON: '[' or '{' "
+                        "expected near 'bad'" % i for i in range(1, 11)], err
+    assert err[10:] == ["fmnctl: 12 of 13 lines were not valid envelopes"]
+
+
+def test_good_input_exits_0_and_says_nothing():
+    p = _run(_corpus_line("bodhi.update.eject") + "\n\n")
+    assert p.returncode == 0 and p.stderr == "", p
+    assert "error" not in json.loads(p.stdout)
+
+
+def test_json_array_input_says_how_to_convert_it():
+    src = os.path.join(fmntest.DATA, "fmfi-dev.json")
+    with open(src) as f:
+        text = f.read()
+    nlines = sum(1 for l in text.splitlines() if l.strip())
+    hint = ("fmnctl: the input looks like one JSON document, not one "
+            "envelope per line; try: %s | fmnctl meta -")
+    for p, name, how in (
+            (fmntest.fmnctl("meta", src, db=fmntest.initdb()), src,
+             "jq -c '.[]' " + src),
+            (_run(text), "<stdin>", "... | jq -c '.[]'")):
+        assert p.returncode == 1, (p.returncode, p.stderr)
+        assert len(p.stdout.splitlines()) == nlines
+        err = p.stderr.splitlines()
+        assert len(err) == 12, p.stderr
+        assert err[0] == ("fmnctl: %s:1:2: invalid JSON: ']' expected "
+                          "near end of file" % name), err
+        for i, e in enumerate(err[:10]):
+            assert e.startswith("fmnctl: %s:%d:" % (name, i + 1)), err
+        assert err[10] == hint % how, err
+        assert err[11] == ("fmnctl: %d of %d lines were not valid envelopes"
+                           % (nlines, nlines)), err
+    # Its envelopes, one per line, are what meta reads.
+    envs = "".join(json.dumps(v["msg"]) + "\n" for v in json.loads(text))
+    p = _run(envs)
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    # An array on one line is one document too; so is one pretty envelope.
+    p = _run("[1,2,3]\n")
+    assert p.returncode == 1
+    assert json.loads(p.stdout) == {"error": NOT_AN_ENVELOPE, "line": 1}
+    assert p.stderr.splitlines() == [
+        "fmnctl: <stdin>:1: not an envelope: " + NOT_AN_ENVELOPE,
+        hint % "... | jq -c '.[]'",
+        "fmnctl: 1 of 1 lines were not valid envelopes"], p.stderr
+    p = _run('{\n  "topic": "a.b.c.d",\n  "msg": {}\n}\n')
+    assert p.returncode == 1 and hint % "... | jq -c ." in p.stderr, p.stderr
+    # A bad line further down is just a bad line.
+    p = _run(_corpus_line("bodhi.update.eject") + "\n[1,2,3]\n")
+    assert p.returncode == 1 and "jq" not in p.stderr, p.stderr
 
 
 if __name__ == "__main__":

@@ -103,7 +103,7 @@ def rich_msg():
     and a link (found with fmnctl meta, so whichever definitions give
     them): (topic, body, facts)."""
     envs = fmntest.corpus()
-    p = fmntest.fmnctl("meta", "-", input="".join(
+    p = fmntest.fmnctl("meta", "-", db=fmntest.initdb(), input="".join(
         json.dumps(e) + "\n" for e in envs), check=0)
     for env, line in zip(envs, p.stdout.splitlines()):
         facts = json.loads(line)

@@ -60,9 +60,18 @@ def tmpdb():
     return os.path.join(tmpdir(), "fmn.db")
 
 
-def fmnctl(*args, db=None, input=None, env=None, check=None):
-    """Run fmnctl; returns CompletedProcess with text stdout/stderr.
-    check=N asserts the exit code is N and shows the output if not."""
+def initdb():
+    """A fresh database, created: commands that only read refuse a
+    database that does not exist."""
+    db = tmpdb()
+    fmnctl("init", db=db, check=0)
+    return db
+
+
+def fmnctl(*args, db=None, input=None, env=None, check=None, cwd=None):
+    """Run fmnctl (in cwd, if given); returns CompletedProcess with text
+    stdout/stderr. check=N asserts the exit code is N and shows the
+    output if not."""
     cmd = [FMNCTL]
     if db is not None:
         cmd += ["--db", db]
@@ -73,7 +82,7 @@ def fmnctl(*args, db=None, input=None, env=None, check=None):
     if env:
         e.update(env)
     p = subprocess.run(cmd, input=input, capture_output=True, text=True,
-                       env=e, timeout=120)
+                       env=e, timeout=120, cwd=cwd)
     if check is not None:
         assert p.returncode == check, (
             "fmnctl %s: exit %d, expected %d\nstdout: %s\nstderr: %s" %

@@ -132,6 +132,38 @@ TEST(not_a_database_is_an_error_with_the_path)
 	remove_db(path);
 }
 
+TEST(open_existing_creates_nothing)
+{
+	char *path = tmp_path(), *cause = NULL;
+	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+	sqlite3 *db;
+	int missing = 0;
+
+	db = fmn_store_open_existing(path, &missing, &cause);
+	CHECK(db == NULL);
+	CHECK_INT(missing, 1);
+	CHECK(cause != NULL && strstr(cause, path) != NULL);
+	free(cause);
+	cause = NULL;
+	CHECK(access(path, F_OK) != 0);
+	CHECK(access(wal, F_OK) != 0 && access(shm, F_OK) != 0);
+	/* Once created, it opens; another error is not "missing". */
+	db = fmn_store_open(path, &cause);
+	fmn_store_close(&db);
+	db = fmn_store_open_existing(path, &missing, &cause);
+	CHECK(db != NULL);
+	CHECK_INT(missing, 0);
+	CHECK_INT(fmn_store_version(db), newest_migration());
+	fmn_store_close(&db);
+	db = fmn_store_open_existing("/dev/null/x.db", &missing, &cause);
+	CHECK(db == NULL);
+	CHECK_INT(missing, 0);
+	free(cause);
+	free(wal);
+	free(shm);
+	remove_db(path);
+}
+
 TEST(counters_add_and_persist)
 {
 	char *path = tmp_path(), *cause = NULL;
