@@ -19,20 +19,20 @@
 
 static const struct ctl_cmd cmds[] = {
 	{ "init", "", "create the database or bring its schema up to date",
-	  NULL, ctl_init, 0 },
-	{ "user add", "USER", "add a user", NULL, ctl_user_add, 0 },
-	{ "user list", "", "list users", NULL, ctl_user_list, CTL_READONLY },
+	  NULL, ctl_init, CTL_CREATES },
+	{ "user add", "USER", "add a user", NULL, ctl_user_add, CTL_CREATES },
+	{ "user list", "", "list users", NULL, ctl_user_list, 0 },
 	{ "user show", "USER", "show a user's destinations, preferences and "
-	  "filters", NULL, ctl_user_show, CTL_READONLY },
+	  "filters", NULL, ctl_user_show, 0 },
 	{ "user rm", "USER", "remove a user and everything that is theirs",
 	  NULL, ctl_user_rm, 0 },
 	{ "alias add", "ALIAS ACCOUNT", "map a name seen on the bus (an e-mail "
 	  "address, another nick) to an account",
 	  "ACCOUNT need not be a user of this service. Adding an alias that\n"
-	  "exists replaces its account.", ctl_alias_add, 0 },
+	  "exists replaces its account.", ctl_alias_add, CTL_CREATES },
 	{ "alias rm", "ALIAS", "remove an alias", NULL, ctl_alias_rm, 0 },
 	{ "alias list", "", "list aliases", NULL, ctl_alias_list,
-	  CTL_READONLY },
+	  0 },
 	{ "dest add", "USER CONTEXT ADDRESS [--confirmed] [--expires SECONDS]",
 	  "add a destination (CONTEXT is email or irc)",
 	  "Without --confirmed the destination is pending: fmnd sends it a\n"
@@ -42,7 +42,7 @@ static const struct ctl_cmd cmds[] = {
 	{ "dest confirm", "SECRET", "confirm a pending destination", NULL,
 	  ctl_dest_confirm, 0 },
 	{ "dest list", "[USER]", "list destinations", NULL, ctl_dest_list,
-	  CTL_READONLY },
+	  0 },
 	{ "dest rm", "USER CONTEXT ADDRESS", "remove a destination", NULL,
 	  ctl_dest_rm, 0 },
 	{ "dest reset", "USER CONTEXT ADDRESS", "clear a destination's failing "
@@ -59,7 +59,7 @@ static const struct ctl_cmd cmds[] = {
 	  "digest when either is reached; \"none\" turns a threshold off.",
 	  ctl_pref_set, 0 },
 	{ "pref list", "[USER]", "list preferences", NULL, ctl_pref_list,
-	  CTL_READONLY },
+	  0 },
 	{ "filter add", "USER CONTEXT NAME RULE... [--inactive] [--oneshot]",
 	  "add a filter at the end of a preference's list",
 	  "Each RULE is one [!]KIND:ARGUMENT token; see `fmnctl rules`. All\n"
@@ -67,9 +67,9 @@ static const struct ctl_cmd cmds[] = {
 	  "created (enabled, unbatched) if the user has none for CONTEXT.",
 	  ctl_filter_add, 0 },
 	{ "filter list", "USER [CONTEXT]", "list a user's filters in order",
-	  NULL, ctl_filter_list, CTL_READONLY },
+	  NULL, ctl_filter_list, 0 },
 	{ "filter show", "USER CONTEXT NAME", "show a filter and its rules",
-	  NULL, ctl_filter_show, CTL_READONLY },
+	  NULL, ctl_filter_show, 0 },
 	{ "filter rm", "USER CONTEXT NAME", "remove a filter", NULL,
 	  ctl_filter_rm, 0 },
 	{ "filter enable", "USER CONTEXT NAME", "make a filter active", NULL,
@@ -82,27 +82,27 @@ static const struct ctl_cmd cmds[] = {
 	  "add the standard filters for a new user (see docs/filters.md)",
 	  NULL, ctl_filter_defaults, 0 },
 	{ "rules", "", "list every rule kind with its documentation", NULL,
-	  ctl_rules, CTL_READONLY },
+	  ctl_rules, 0 },
 	{ "meta", "[FILE|-]", "print the facts derived from envelopes, one "
-	  "JSON object per line", NULL, ctl_meta, CTL_READONLY },
+	  "JSON object per line", NULL, ctl_meta, 0 },
 	{ "match", "[--explain] [FILE|-]", "print who each envelope would "
-	  "notify, and with --explain why", NULL, ctl_match, CTL_READONLY },
+	  "notify, and with --explain why", NULL, ctl_match, 0 },
 	{ "owners import", "FILE", "replace package ownership for the "
-	  "namespaces in FILE", NULL, ctl_owners_import, 0 },
+	  "namespaces in FILE", NULL, ctl_owners_import, CTL_CREATES },
 	{ "owners list", "[PACKAGE]", "list package owners", NULL,
-	  ctl_owners_list, CTL_READONLY },
+	  ctl_owners_list, 0 },
 	{ "groups import", "FILE", "replace the members of the groups in FILE",
-	  NULL, ctl_groups_import, 0 },
+	  NULL, ctl_groups_import, CTL_CREATES },
 	{ "groups list", "", "list groups and members", NULL,
-	  ctl_groups_list, CTL_READONLY },
+	  ctl_groups_list, 0 },
 	{ "export", "", "print the whole configuration as one JSON document",
-	  NULL, ctl_export, CTL_READONLY },
+	  NULL, ctl_export, 0 },
 	{ "import", "FILE", "import a configuration document in one "
-	  "transaction", NULL, ctl_import, 0 },
+	  "transaction", NULL, ctl_import, CTL_CREATES },
 	{ "status", "", "show the daemon's counters and failing destinations",
-	  NULL, ctl_status, CTL_READONLY },
+	  NULL, ctl_status, 0 },
 	{ "queue", "", "show what waits for delivery, per backend and user",
-	  NULL, ctl_queue, CTL_READONLY },
+	  NULL, ctl_queue, 0 },
 };
 
 static void
@@ -131,9 +131,9 @@ usage_all(FILE *f)
 	    "  --version     print the version\n\nCommands:\n", f);
 	for (i = 0; i < FMN_NELEM(cmds); i++)
 		fprintf(f, "  %-16s %s\n", cmds[i].name, cmds[i].summary);
-	fputs("\nThe commands that only read (list, show, meta, match, export,\n"
-	    "status, queue) refuse a database that does not exist; `fmnctl\n"
-	    "init`, or any command that changes data, creates it.\n"
+	fputs("\nOnly init, user add, alias add and the imports create a database\n"
+	    "that does not exist; every other command refuses it (a mistyped\n"
+	    "path is an error, not an empty answer).\n"
 	    "\nExit status: 0 success, 1 an error of data, 2 a usage error.\n",
 	    f);
 }
@@ -191,9 +191,9 @@ ctl_print_json(json_t *j)
 }
 
 /*
- * A command that only reads must not leave behind an empty database
- * where a path was mistyped: it would answer "nothing" instead of
- * saying that it looked in the wrong place.
+ * A command that needs data must not leave behind an empty database
+ * where a path was mistyped: it would answer "nothing" (or "no user
+ * named") instead of saying that it looked in the wrong place.
  */
 sqlite3 *
 ctl_db(struct fmn_ctl *ctl)
@@ -203,7 +203,7 @@ ctl_db(struct fmn_ctl *ctl)
 
 	if (ctl->db != NULL)
 		return ctl->db;
-	if (ctl->cmd != NULL && (ctl->cmd->flags & CTL_READONLY))
+	if (ctl->cmd == NULL || !(ctl->cmd->flags & CTL_CREATES))
 		ctl->db = fmn_store_open_existing(ctl->db_path, &missing,
 		    &cause);
 	else

@@ -41,12 +41,14 @@ struct ctl_cmd {
 	const char	*help;		/* more lines, or NULL */
 	ctl_handler	 handler;	/* argv[0] is the first argument after the name */
 	int		 flags;
-#define CTL_READONLY	0x1	/* only reads: a missing database is an error */
+#define CTL_CREATES	0x1	/* can start from nothing: creates a missing database */
 };
 
 /*
- * Open and migrate the database, creating it unless the command is
- * CTL_READONLY; exits 1 with a reason on failure.
+ * Open and migrate the database, creating it only for a command that is
+ * CTL_CREATES (init, user add, the imports...): any other one needs data
+ * that a new database cannot hold, so a missing file is a mistyped
+ * path. Exits 1 with a reason on failure.
  */
 sqlite3 *ctl_db(struct fmn_ctl *ctl);
 /* The configuration reader of ctl_show.h, made once; exits 1 on failure. */

@@ -348,19 +348,33 @@ def test_unreadable_database_is_a_data_error():
     assert p.returncode == 1 and "cannot open" in p.stderr, p.stderr
 
 
-READ_ONLY = [
+# Every command that needs data a new database cannot hold: those that
+# read, and those that change what must already be there.
+NEEDS_DATA = [
     ["user", "list"], ["user", "show", "alice"], ["alias", "list"],
     ["dest", "list"], ["pref", "list"], ["filter", "list", "alice"],
     ["filter", "show", "alice", "email", "mine"], ["meta", "-"],
     ["match", "-"], ["owners", "list"], ["groups", "list"], ["export"],
     ["status"], ["queue"],
+    ["user", "rm", "alice"], ["alias", "rm", "a@example.org"],
+    ["dest", "add", "alice", "email", "alice@example.org"],
+    ["dest", "confirm", "0123456789abcdef"],
+    ["dest", "rm", "alice", "email", "alice@example.org"],
+    ["dest", "reset", "alice", "email", "alice@example.org"],
+    ["pref", "set", "alice", "email", "--disable"],
+    ["filter", "add", "alice", "email", "mine", "category:bodhi"],
+    ["filter", "rm", "alice", "email", "mine"],
+    ["filter", "enable", "alice", "email", "mine"],
+    ["filter", "disable", "alice", "email", "mine"],
+    ["filter", "move", "alice", "email", "mine", "1"],
+    ["filter", "defaults", "alice", "email"],
 ]
 
 
-def test_read_only_commands_refuse_a_missing_database():
+def test_commands_that_need_data_refuse_a_missing_database():
     d = fmntest.tmpdir()
     db = os.path.join(d, "typo.db")
-    for args in READ_ONLY:
+    for args in NEEDS_DATA:
         p = fmnctl(*args, db=db, input="")
         assert p.returncode == 1, (args, p.returncode, p.stdout, p.stderr)
         assert p.stderr == ("fmnctl: no database at %s; create it with "
