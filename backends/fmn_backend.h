@@ -62,7 +62,8 @@ struct fmn_delivery {
 enum fmn_backend_status {
 	FMN_BACKEND_CONNECTED,		/* up: a session, or its last exchange worked */
 	FMN_BACKEND_FAILING,		/* its last attempt failed */
-	FMN_BACKEND_WAITING,		/* connecting, reconnecting, or nothing tried yet */
+	FMN_BACKEND_WAITING,		/* connecting or reconnecting: not up yet */
+	FMN_BACKEND_IDLE,		/* no session of its own, nothing tried yet */
 };
 
 struct fmn_backend;

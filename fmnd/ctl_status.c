@@ -346,7 +346,9 @@ ctl_queue(struct fmn_ctl *ctl, int argc, char **argv)
 			why = xstrdup("fmnd is not running");
 		else if (backend == NULL)
 			why = xstrdup("fmnd has no backend for this context");
-		else if (bstate != NULL && strcmp(bstate, "connected") != 0)
+		else if (strcmp(state, "queued") == 0 && bstate != NULL &&
+		    (strcmp(bstate, "failing") == 0 ||
+		    strcmp(bstate, "waiting") == 0))
 			why = xasprintf("the %s backend is %s: %s", backend,
 			    bstate, jstr(c, "detail") ? jstr(c, "detail") : "");
 		json_array_append_new(rows, json_pack("{s:s s:s? s:s s:s s:I "

@@ -370,7 +370,7 @@ fmn_sched_backends(const struct fmn_sched *s)
 			snprintf(detail, sizeof(detail), "last delivery "
 			    "worked");
 		} else {
-			st = FMN_BACKEND_WAITING;
+			st = FMN_BACKEND_IDLE;
 			snprintf(detail, sizeof(detail), "no delivery tried "
 			    "yet");
 		}
@@ -381,7 +381,8 @@ fmn_sched_backends(const struct fmn_sched *s)
 		    "context", sb->context, "backend", sb->b.ops->name,
 		    "url", url.data,
 		    "state", st == FMN_BACKEND_CONNECTED ? "connected" :
-		    st == FMN_BACKEND_FAILING ? "failing" : "waiting",
+		    st == FMN_BACKEND_FAILING ? "failing" :
+		    st == FMN_BACKEND_IDLE ? "idle" : "waiting",
 		    "detail", detail, "inflight", (json_int_t)sb->inflight,
 		    "last_ok", sb->last_ok > 0 ? json_real(sb->last_ok) : NULL,
 		    "last_failure", sb->last_fail > 0 ?

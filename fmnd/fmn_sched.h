@@ -62,7 +62,7 @@ long fmn_sched_timeout(struct fmn_sched *s);
 /*
  * Each backend and how it fares, for fmnctl status: an array of
  * {context, backend, url (no credentials), state ("connected",
- * "failing", "waiting"), detail, inflight, last_ok, last_failure}.
+ * "failing", "waiting", "idle"), detail, inflight, last_ok, last_failure}.
  */
 json_t *fmn_sched_backends(const struct fmn_sched *s);
 

@@ -160,7 +160,7 @@ def test_status_tells_a_running_daemon_from_a_stopped_one():
         assert dm["stopped"] is None, dm
         assert [(b["context"], b["backend"]) for b in dm["backends"]] == [
             ("email", "capture")], dm
-        assert dm["backends"][0]["state"] == "waiting", dm
+        assert dm["backends"][0]["state"] == "idle", dm
         s.pub.send(wiki())
         # The backend is seen working once a delivery went through.
         wait_until(lambda: s.status()["daemon"]["backends"][0]["state"] ==
