@@ -93,6 +93,7 @@ struct fmn_daemon {
 	sqlite3_stmt		*st_max_seq;
 	sqlite3_stmt		*st_status;	/* the daemon row */
 	char			*backends_seen;	/* as last written there */
+	char			*status_sent;	/* the last STATUS= to systemd */
 	int64_t			 next_heartbeat;
 	struct fmn_imap		 oneshot_prefs;	/* preferences with an active oneshot filter */
 	int			 dispatch;	/* due work: run the scheduler */
@@ -413,6 +414,7 @@ fmn_daemon_destroy(struct fmn_daemon **dp)
 	sqlite3_finalize(d->st_max_seq);
 	sqlite3_finalize(d->st_status);
 	free(d->backends_seen);
+	free(d->status_sent);
 	fmn_imap_clear(&d->oneshot_prefs, NULL);
 	fmn_checkpointer_destroy(&d->checkpointer);
 	fmn_store_close(&d->db);
@@ -804,7 +806,11 @@ daemon_notify_status(struct fmn_daemon *d, const char *backends)
 		    json_string_value(json_object_get(b, "context")),
 		    json_string_value(json_object_get(b, "backend")),
 		    json_string_value(json_object_get(b, "state")));
-	sd_notify(0, s.data);
+	if (d->status_sent == NULL || strcmp(s.data, d->status_sent) != 0) {
+		sd_notify(0, s.data);
+		free(d->status_sent);
+		d->status_sent = fmn_buf_steal(&s);
+	}
 	fmn_buf_free(&s);
 	json_decref(j);
 }

@@ -440,7 +440,7 @@ def test_systemd_notify_with_the_sample_config():
     try:
         ready = _wait_notify(sock, "READY=1", got)
         _wait_notify(sock, "STATUS=0 messages processed, 0 notifications "
-                     "delivered, 0 failed; email: mbox waiting", got)
+                     "delivered, 0 failed; email: mbox idle", got)
         pub.wait_subscriber()
         p.send_signal(signal.SIGHUP)
         i = _wait_notify(sock, "RELOADING=1", got, ready)
