@@ -132,8 +132,9 @@ usage_all(FILE *f)
 	for (i = 0; i < FMN_NELEM(cmds); i++)
 		fprintf(f, "  %-16s %s\n", cmds[i].name, cmds[i].summary);
 	fputs("\nOnly init, user add, alias add and the imports create a database\n"
-	    "that does not exist; every other command refuses it (a mistyped\n"
-	    "path is an error, not an empty answer).\n"
+	    "that does not exist; every other command refuses it, so that a\n"
+	    "mistyped path is an error, not an empty answer (create it with\n"
+	    "fmnctl init).\n"
 	    "\nExit status: 0 success, 1 an error of data, 2 a usage error.\n",
 	    f);
 }

@@ -462,7 +462,7 @@ def test_help_tells_config_default_and_missing_database_rule():
     assert "-c FILE config file (default: $FMN_CONFIG, where set but " \
         "empty means none; else %s if it exists)" % default in text, text
     assert "$FMN_CONFIG, if set)" not in text
-    assert "refuse a database that does not exist" in text, text
+    assert "every other command refuses it" in text, text
     assert "fmnctl init" in text, text
 
 
