@@ -30,6 +30,7 @@ static const char *const counter_names[FMN_C_COUNT] = {
 	[FMN_C_DELIVERIES] = "deliveries",
 	[FMN_C_DIGESTS] = "digests",
 	[FMN_C_CONFIRMATIONS_SENT] = "confirmations_sent",
+	[FMN_C_MESSAGES_LOST] = "messages_lost",
 };
 
 const char *
@@ -59,6 +60,22 @@ fmn_counters_fini(struct fmn_counters *c)
 {
 	sqlite3_finalize(c->upsert);
 	c->upsert = NULL;
+}
+
+void
+fmn_counters_save(struct fmn_counters *c)
+{
+	memcpy(c->saved_delta, c->delta, sizeof(c->delta));
+	memcpy(c->saved_total, c->total, sizeof(c->total));
+	c->saved_dirty = c->dirty;
+}
+
+void
+fmn_counters_restore(struct fmn_counters *c)
+{
+	memcpy(c->delta, c->saved_delta, sizeof(c->delta));
+	memcpy(c->total, c->saved_total, sizeof(c->total));
+	c->dirty = c->saved_dirty;
 }
 
 int

@@ -30,6 +30,7 @@ enum fmn_counter {
 	FMN_C_DELIVERIES,		/* hand-offs that succeeded */
 	FMN_C_DIGESTS,			/* of which digests */
 	FMN_C_CONFIRMATIONS_SENT,
+	FMN_C_MESSAGES_LOST,		/* read off the bus, never stored */
 	FMN_C_COUNT
 };
 
@@ -37,6 +38,10 @@ struct fmn_counters {
 	long long	 delta[FMN_C_COUNT];	/* not yet in the database */
 	long long	 total[FMN_C_COUNT];	/* the table's at init, plus what was added since */
 	int		 dirty;
+	/* As they were when the open transaction began (fmn_counters_save). */
+	long long	 saved_delta[FMN_C_COUNT];
+	long long	 saved_total[FMN_C_COUNT];
+	int		 saved_dirty;
 	sqlite3_stmt	*upsert;
 };
 
@@ -66,5 +71,13 @@ fmn_counters_total(const struct fmn_counters *c, enum fmn_counter k)
  * them with what they count. On error the deltas are kept.
  */
 int fmn_counters_flush(struct fmn_counters *c);
+
+/*
+ * A transaction begins: remember the counters. It rolled back: put them
+ * back as they were, so that neither what the flush wrote nor what the
+ * undone work counted is lost or counted twice.
+ */
+void fmn_counters_save(struct fmn_counters *c);
+void fmn_counters_restore(struct fmn_counters *c);
 
 #endif

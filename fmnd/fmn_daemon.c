@@ -57,6 +57,10 @@
 #define DAEMON_MAX_POLL		64
 #define DAEMON_BURST_MS		250	/* a burst lasts this long after the last full batch */
 #define DAEMON_HEARTBEAT_MS	10000	/* the daemon row is rewritten at least this often */
+#define DAEMON_BUSY_MS		1000	/* SQLite busy timeout of the loop's connection */
+#define DAEMON_RETRY_MIN_MS	100	/* first retry of a failed intake transaction */
+#define DAEMON_RETRY_MAX_MS	5000	/* backoff cap */
+#define DAEMON_ISOLATE_AFTER	3	/* failures before messages go one by one */
 
 volatile sig_atomic_t fmn_daemon_signal_stop;
 volatile sig_atomic_t fmn_daemon_signal_reload;
@@ -71,6 +75,19 @@ struct fmn_daemon {
 	struct fmn_reader	*reader;	/* the intake thread and its bus */
 	struct fmn_checkpointer	*checkpointer;
 	int			 reader_done;	/* its last batch is in */
+	/*
+	 * Batches taken from the intake thread whose transaction failed
+	 * (a busy, full or failing database): kept, in order, and tried
+	 * again after a backoff; nothing more is taken meanwhile, so the
+	 * intake thread and then ZeroMQ hold the rest.
+	 */
+	struct fmn_reader_batch	**held;
+	size_t			 nheld, held_cap;
+	int			 intake_failures;	/* in a row */
+	int64_t			 intake_retry_at;
+	int			 isolate;	/* one savepoint per message */
+	int			 deliver_failures;	/* in a row */
+	int64_t			 deliver_retry_at;
 	int64_t			 burst_until;	/* intake first until then */
 	struct fmn_counters	 counters;
 	struct fmn_queue	*queue;
@@ -308,6 +325,12 @@ fmn_daemon_new(const struct fmn_daemon_args *a, struct fmn_config *cfg,
 	if ((d->db = fmn_store_open(cfg->db_path, cause)) == NULL)
 		goto fail;
 	/*
+	 * Another writer holding the database makes a transaction fail
+	 * after this long; the loop then keeps its work and tries again
+	 * later, instead of waiting, stalled, for the lock.
+	 */
+	sqlite3_busy_timeout(d->db, DAEMON_BUSY_MS);
+	/*
 	 * The queue's indexes are written at every message: keep them in
 	 * memory (64 MB of page cache), and checkpoint the WAL in a thread
 	 * of its own so that intake never waits for it.
@@ -391,9 +414,13 @@ void
 fmn_daemon_destroy(struct fmn_daemon **dp)
 {
 	struct fmn_daemon *d = *dp;
+	size_t i;
 
 	if (d == NULL)
 		return;
+	for (i = 0; i < d->nheld; i++)
+		fmn_reader_batch_free(&d->held[i]);
+	free(d->held);
 	fmn_reader_destroy(&d->reader);
 	if (d->zctx != NULL)
 		zmq_ctx_term(d->zctx);
@@ -425,7 +452,10 @@ fmn_daemon_destroy(struct fmn_daemon **dp)
 
 /* Intake. */
 
-/* Match one message and queue its notifications; -1 on a database error. */
+/*
+ * Match one message and queue its notifications, inside the intake
+ * transaction; -1 on a database error.
+ */
 static int
 daemon_message(struct fmn_daemon *d, struct fmn_bus_msg *bm,
     struct fmn_imap *oneshots)
@@ -434,8 +464,6 @@ daemon_message(struct fmn_daemon *d, struct fmn_bus_msg *bm,
 	long long mid;
 	size_t i, n;
 
-	if (fmn_queue_begin(d->queue) != 0)
-		return -1;
 	/*
 	 * The intake thread derived the facts (this is then a no-op); the
 	 * summary is made here, as that thread has the longer share.
@@ -466,10 +494,12 @@ daemon_message(struct fmn_daemon *d, struct fmn_bus_msg *bm,
 	for (i = 0; i < n; i++)
 		d->batched[i] = fmn_batch_holds(d->batch,
 		    d->recips.v[i].preference_id);
-	fmn_queue_add_notifications(d->queue, mid, d->recips.v, d->batched,
-	    d->queued, n, bm->received);
+	if (fmn_queue_add_notifications(d->queue, mid, d->recips.v, d->batched,
+	    d->queued, n, bm->received) < 0)
+		return -1;
 	for (i = 0; i < n; i++) {
 		const struct fmn_recipient *r = &d->recips.v[i];
+		int fired;
 
 		if (!d->queued[i])
 			continue;
@@ -481,9 +511,12 @@ daemon_message(struct fmn_daemon *d, struct fmn_bus_msg *bm,
 			    r->preference_id, bm->received);
 		} else
 			d->dispatch = 1;
-		if (fmn_imap_get(&d->oneshot_prefs, r->preference_id) != NULL &&
-		    fmn_queue_oneshot_fired(d->queue, r->preference_id,
-		    r->filter) == 1)
+		if (fmn_imap_get(&d->oneshot_prefs, r->preference_id) == NULL)
+			continue;
+		if ((fired = fmn_queue_oneshot_fired(d->queue,
+		    r->preference_id, r->filter)) < 0)
+			return -1;
+		if (fired)
 			fmn_imap_put(oneshots, r->user_id, (void *)1);
 	}
 	fmn_counters_add(&d->counters, FMN_C_MESSAGES_PROCESSED, 1);
@@ -516,9 +549,141 @@ daemon_reload_users(struct fmn_daemon *d, struct fmn_imap *users)
 	}
 }
 
+/* Milliseconds before trying the database again after failures in a row. */
+static int64_t
+daemon_backoff(int failures)
+{
+	int64_t delay = (int64_t)DAEMON_RETRY_MIN_MS << (failures < 7 ?
+	    (failures > 0 ? failures - 1 : 0) : 6);
+
+	return delay > DAEMON_RETRY_MAX_MS ? DAEMON_RETRY_MAX_MS : delay;
+}
+
+/* Is a failed statement worth trying again as it is (busy, full...)? */
+static int
+daemon_transient(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_NOMEM:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL:
+	case SQLITE_READONLY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /*
- * Take what the intake thread has ready into one transaction. A batch
- * cut at its size (more was waiting) starts or extends a burst.
+ * The end of a transaction that failed: the database has none of it,
+ * so what the loop remembers of it is undone too (the counters are
+ * restored by fmn_queue_rollback). Outcomes are recorded again in the
+ * next transaction; the batcher reads what is batched from the
+ * database again.
+ */
+static void
+daemon_rolled_back(struct fmn_daemon *d)
+{
+	char *cause = NULL;
+
+	fmn_sched_rolled_back(d->sched);
+	if (fmn_batch_load(d->batch, &cause) != 0) {
+		log_err("batch: %s", cause);
+		free(cause);
+	}
+}
+
+static void
+daemon_rollback(struct fmn_daemon *d)
+{
+	if (!fmn_queue_in_transaction(d->queue))
+		return;
+	fmn_queue_rollback(d->queue);
+	daemon_rolled_back(d);
+}
+
+/* Commit; -1 (everything rolled back) on failure. */
+static int
+daemon_commit(struct fmn_daemon *d)
+{
+	if (fmn_queue_commit(d->queue) != 0) {
+		daemon_rolled_back(d);
+		return -1;
+	}
+	fmn_sched_committed(d->sched);
+	return 0;
+}
+
+/*
+ * Process the messages of batches v[0..n) in the open transaction.
+ * Returns 0, or -1 at the first database error. In isolation (after a
+ * batch failed for a reason that is not transient), each message gets
+ * a savepoint: one that fails on its own is dropped and counted in
+ * messages_lost, the others go on.
+ */
+static int
+daemon_process(struct fmn_daemon *d, struct fmn_reader_batch **v, size_t n,
+    struct fmn_imap *oneshots)
+{
+	struct fmn_reader_batch *b;
+	size_t i, k;
+	int c, rc;
+
+	for (k = 0; k < n; k++) {
+		b = v[k];
+		for (c = 0; c < FMN_C_COUNT; c++)
+			if (b->counters[c] != 0)
+				fmn_counters_add(&d->counters, c, b->counters[c]);
+		for (i = 0; i < b->n; i++) {
+			if (!d->isolate) {
+				if (daemon_message(d, &b->v[i], oneshots) != 0)
+					return -1;
+				continue;
+			}
+			if (fmn_store_exec(d->db, "SAVEPOINT m", NULL) != 0)
+				return -1;
+			if (daemon_message(d, &b->v[i], oneshots) == 0) {
+				if (fmn_store_exec(d->db, "RELEASE m",
+				    NULL) != 0)
+					return -1;
+				continue;
+			}
+			rc = fmn_queue_last_error(d->queue);
+			if (daemon_transient(rc) ||
+			    fmn_store_exec(d->db, "ROLLBACK TO m; RELEASE m",
+			    NULL) != 0)
+				return -1;
+			fmn_counters_add(&d->counters, FMN_C_MESSAGES_LOST, 1);
+			log_err("intake: message %.100s cannot be stored (%s): "
+			    "dropped, counted in messages_lost",
+			    b->v[i].msg->msg_id != NULL ? b->v[i].msg->msg_id :
+			    b->v[i].msg->topic, sqlite3_errstr(rc));
+		}
+	}
+	return 0;
+}
+
+static void
+daemon_hold(struct fmn_daemon *d, struct fmn_reader_batch *b)
+{
+	if (d->nheld == d->held_cap) {
+		d->held_cap = d->held_cap ? d->held_cap * 2 : 8;
+		d->held = xreallocarray(d->held, d->held_cap,
+		    sizeof(*d->held));
+	}
+	d->held[d->nheld++] = b;
+}
+
+/*
+ * Take what the intake thread has ready into one transaction, after the
+ * batches held from a failed one. A batch cut at its size (more was
+ * waiting) starts or extends a burst. When the transaction fails, every
+ * batch of it is held and tried again after a backoff: a busy or full
+ * database delays messages, it does not lose them.
  */
 static void
 daemon_intake(struct fmn_daemon *d)
@@ -526,45 +691,68 @@ daemon_intake(struct fmn_daemon *d)
 	struct fmn_reader_batch *b;
 	struct fmn_imap oneshots = { 0 };
 	struct fmn_engine_stats es;
-	int64_t start = fmn_monotonic_ms();
-	int n = 0, failed = 0, k;
-	size_t i;
+	int64_t start = fmn_monotonic_ms(), delay;
+	size_t i, n = 0;
+	int failed = 0, rc = 0;
 
+	if (d->nheld > 0 && start < d->intake_retry_at)
+		return;
+	for (i = 0; i < d->nheld; i++)
+		n += d->held[i]->n;
 	while (n < DAEMON_BATCH_MAX &&
 	    fmn_monotonic_ms() - start < DAEMON_BATCH_MS) {
 		if ((b = fmn_reader_take(d->reader)) == NULL)
 			break;
-		for (k = 0; k < FMN_C_COUNT; k++)
-			if (b->counters[k] != 0)
-				fmn_counters_add(&d->counters, k,
-				    b->counters[k]);
-		for (i = 0; i < b->n; i++, n++) {
-			if (!failed && daemon_message(d, &b->v[i],
-			    &oneshots) != 0) {
-				failed = 1;
-				log_err("intake: database error; "
-				    "messages of this batch are lost");
-			}
-		}
+		daemon_hold(d, b);
+		n += b->n;
 		if (b->last)
 			d->reader_done = 1;
 		if (b->full)
 			d->burst_until = fmn_monotonic_ms() + DAEMON_BURST_MS;
-		fmn_reader_release(d->reader, &b);
 	}
+	if (d->nheld == 0)
+		return;
 
+	if (fmn_queue_begin(d->queue) != 0 ||
+	    daemon_process(d, d->held, d->nheld, &oneshots) != 0)
+		failed = 1;
 	fmn_engine_stats(d->engine, &es);
 	if (es.rule_errors > d->rule_errors) {
 		fmn_counters_add(&d->counters, FMN_C_RULE_ERRORS,
 		    (long long)(es.rule_errors - d->rule_errors));
 		d->rule_errors = es.rule_errors;
 	}
-	if (failed)
-		fmn_queue_rollback(d->queue);
-	else if (fmn_queue_in_transaction(d->queue) &&
-	    fmn_queue_commit(d->queue) != 0)
-		log_err("intake: commit failed; messages of this batch are "
-		    "lost");
+	if (failed) {
+		rc = fmn_queue_last_error(d->queue);
+		daemon_rollback(d);
+	} else if (daemon_commit(d) != 0) {
+		failed = 1;
+		rc = fmn_queue_last_error(d->queue);
+	}
+	if (failed) {
+		d->intake_failures++;
+		delay = daemon_backoff(d->intake_failures);
+		d->intake_retry_at = fmn_monotonic_ms() + delay;
+		if (!daemon_transient(rc) &&
+		    d->intake_failures >= DAEMON_ISOLATE_AFTER)
+			d->isolate = 1;
+		/* The first failure, then one line every few. */
+		if (d->intake_failures == 1 || d->intake_failures % 10 == 0)
+			log_err("intake: database: %s; %zu message(s) held and "
+			    "tried again in %lld ms (attempt %d)",
+			    sqlite3_errstr(rc), n, (long long)delay,
+			    d->intake_failures);
+		fmn_imap_clear(&oneshots, NULL);
+		return;
+	}
+	if (d->intake_failures > 0)
+		log_info("intake: stored after %d failed attempt(s)",
+		    d->intake_failures);
+	d->intake_failures = 0;
+	d->isolate = 0;
+	for (i = 0; i < d->nheld; i++)
+		fmn_reader_release(d->reader, &d->held[i]);
+	d->nheld = 0;
 	if (oneshots.n > 0) {
 		daemon_reload_users(d, &oneshots);
 		daemon_load_oneshots(d);
@@ -589,8 +777,11 @@ daemon_deliver(struct fmn_daemon *d, int tick, int confirm, int burst)
 	 */
 	if (burst && !tick)
 		return;
-	if (fmn_queue_begin(d->queue) != 0)
+	/* A database that failed is given its time off. */
+	if (fmn_monotonic_ms() < d->deliver_retry_at)
 		return;
+	if (fmn_queue_begin(d->queue) != 0)
+		goto fail;
 	if (fmn_sched_apply(d->sched, now) != 0)
 		goto fail;
 	if (tick || fmn_batch_next(d->batch, now) == 0) {
@@ -613,9 +804,9 @@ daemon_deliver(struct fmn_daemon *d, int tick, int confirm, int burst)
 				goto fail;
 			total += rc;
 			if (rc == DAEMON_DISPATCH_CHUNK &&
-			    (fmn_queue_commit(d->queue) != 0 ||
+			    (daemon_commit(d) != 0 ||
 			    fmn_queue_begin(d->queue) != 0))
-				return;
+				goto fail;
 		} while (rc == DAEMON_DISPATCH_CHUNK &&
 		    total < (burst ? DAEMON_DISPATCH_CHUNK :
 		    DAEMON_DISPATCH_MAX));
@@ -625,13 +816,20 @@ daemon_deliver(struct fmn_daemon *d, int tick, int confirm, int burst)
 	if (confirm)
 		fmn_sched_confirm(d->sched, now);
 	/* Backends that finish inside deliver() already reported. */
-	if (fmn_sched_apply(d->sched, now) != 0)
+	if (fmn_sched_apply(d->sched, now) != 0 || daemon_commit(d) != 0)
 		goto fail;
-	if (fmn_queue_commit(d->queue) != 0)
-		log_err("scheduler: commit failed");
+	d->deliver_failures = 0;
 	return;
 fail:
-	fmn_queue_rollback(d->queue);
+	daemon_rollback(d);
+	d->deliver_failures++;
+	d->deliver_retry_at = fmn_monotonic_ms() + daemon_backoff(
+	    d->deliver_failures);
+	if (d->deliver_failures == 1 || d->deliver_failures % 10 == 0)
+		log_warn("delivery: database: %s; tried again in %lld ms "
+		    "(attempt %d)", sqlite3_errstr(fmn_queue_last_error(
+		    d->queue)), (long long)(d->deliver_retry_at -
+		    fmn_monotonic_ms()), d->deliver_failures);
 }
 
 /*
@@ -726,8 +924,10 @@ daemon_prune(struct fmn_daemon *d)
 		return;
 	n = fmn_queue_expire(d->queue, fmn_now() - (double)d->cfg->retention,
 	    DAEMON_EXPIRE_ROWS);
-	if (n < 0 || fmn_queue_commit(d->queue) != 0)
-		fmn_queue_rollback(d->queue);
+	if (n < 0)
+		daemon_rollback(d);
+	else if (daemon_commit(d) != 0)
+		n = 0;
 	else if (n > 0)
 		log_info("retention: %d row(s) older than %ld s removed", n,
 		    d->cfg->retention);
@@ -838,8 +1038,10 @@ daemon_flush(struct fmn_daemon *d)
 	if ((changed || now >= d->next_heartbeat) &&
 	    daemon_status_write(d, backends, 0) == 0)
 		d->next_heartbeat = now + DAEMON_HEARTBEAT_MS;
-	if (fmn_queue_commit(d->queue) != 0) {
-		log_err("counters: commit failed");
+	if (daemon_commit(d) != 0) {
+		/* The counters stay in memory until a commit takes them. */
+		log_debug("counters: commit failed: %s",
+		    sqlite3_errstr(fmn_queue_last_error(d->queue)));
 		free(backends);
 		return;
 	}
@@ -949,6 +1151,12 @@ daemon_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/*
+	 * A file-size limit (RLIMIT_FSIZE) on the database or the mbox:
+	 * the write fails with EFBIG, handled as a full disk is, instead of
+	 * killing the daemon.
+	 */
+	sigaction(SIGXFSZ, &sa, NULL);
 }
 
 static long
@@ -957,8 +1165,14 @@ daemon_timeout(struct fmn_daemon *d, int64_t now)
 	int64_t t = d->next_tick;
 	long bt;
 
-	if (d->dispatch || fmn_sched_has_outcomes(d->sched))
-		return 0;
+	/* Work waits for the database only while it is failing. */
+	if (d->dispatch || fmn_sched_has_outcomes(d->sched)) {
+		if (now >= d->deliver_retry_at)
+			return 0;
+		t = d->deliver_retry_at;
+	}
+	if (d->nheld > 0 && d->intake_retry_at < t)
+		t = d->intake_retry_at;
 	if (d->next_changes < t)
 		t = d->next_changes;
 	if (d->next_flush < t)
@@ -977,21 +1191,33 @@ static void
 daemon_stop(struct fmn_daemon *d)
 {
 	zmq_pollitem_t items[DAEMON_MAX_POLL];
-	int64_t deadline = fmn_monotonic_ms() + DAEMON_STOP_MS;
+	int64_t deadline = fmn_monotonic_ms() + DAEMON_STOP_MS, now;
+	size_t i, lost = 0;
 	int n;
 	long t;
 
 	log_info("stopping: intake closed, %zu delivery(ies) in flight",
 	    fmn_sched_inflight(d->sched));
-	/* What the intake thread already read is matched and queued. */
+	/*
+	 * What the intake thread already read is matched and queued, held
+	 * batches included, as long as the database lets us.
+	 */
 	fmn_reader_stop(d->reader);
-	while (!d->reader_done && fmn_monotonic_ms() < deadline &&
+	while ((!d->reader_done || d->nheld > 0) &&
+	    (now = fmn_monotonic_ms()) < deadline &&
 	    fmn_daemon_signal_stop < 2) {
 		zmq_pollitem_t it;
 
+		t = 100;
+		if (d->nheld > 0)
+			t = d->intake_retry_at > now ?
+			    (long)(d->intake_retry_at - now) : 0;
 		fmn_reader_pollitem(d->reader, &it);
-		if (zmq_poll(&it, 1, 100) > 0)
-			daemon_intake(d);
+		if (d->reader_done || d->nheld > 0)
+			zmq_poll(NULL, 0, t > 100 ? 100 : t);
+		else if (zmq_poll(&it, 1, t) <= 0)
+			continue;
+		daemon_intake(d);
 	}
 	while (fmn_sched_inflight(d->sched) > 0 &&
 	    fmn_monotonic_ms() < deadline && fmn_daemon_signal_stop < 2) {
@@ -1005,18 +1231,30 @@ daemon_stop(struct fmn_daemon *d)
 		if (fmn_sched_has_outcomes(d->sched) &&
 		    fmn_queue_begin(d->queue) == 0) {
 			if (fmn_sched_apply(d->sched, fmn_now()) != 0)
-				fmn_queue_rollback(d->queue);
+				daemon_rollback(d);
 			else
-				fmn_queue_commit(d->queue);
+				daemon_commit(d);
 		}
 	}
 	if (fmn_sched_inflight(d->sched) > 0)
 		log_warn("stopping: %zu delivery(ies) unfinished go back to "
 		    "the queue", fmn_sched_inflight(d->sched));
+	/* Read off the bus and never stored: say so, and count it. */
+	for (i = 0; i < d->nheld; i++)
+		lost += d->held[i]->n;
+	if (lost > 0)
+		fmn_counters_add(&d->counters, FMN_C_MESSAGES_LOST,
+		    (long long)lost);
 	if (fmn_queue_begin(d->queue) == 0) {
 		fmn_queue_requeue_sending(d->queue);
-		fmn_queue_commit(d->queue);
+		daemon_commit(d);
 	}
+	if (lost > 0)
+		log_err("stopping: %zu message(s) read from the bus could not be "
+		    "stored (database: %s) and are lost%s", lost,
+		    sqlite3_errstr(fmn_queue_last_error(d->queue)),
+		    d->counters.dirty ? "; messages_lost could not be written "
+		    "either" : "");
 }
 
 int
@@ -1044,8 +1282,10 @@ fmn_daemon_run(struct fmn_daemon *d)
 			sd_notify(0, "READY=1");
 		}
 		now = fmn_monotonic_ms();
-		fmn_reader_pollitem(d->reader, &items[0]);
-		nbus = 1;
+		/* While batches are held, the intake thread waits. */
+		nbus = 0;
+		if (d->nheld == 0)
+			fmn_reader_pollitem(d->reader, &items[nbus++]);
 		n = nbus + fmn_sched_pollitems(d->sched, items + nbus,
 		    DAEMON_MAX_POLL - nbus);
 		if (zmq_poll(items, n, daemon_timeout(d, now)) == -1 &&
@@ -1057,7 +1297,8 @@ fmn_daemon_run(struct fmn_daemon *d)
 		for (i = 0; i < nbus; i++)
 			if (items[i].revents & ZMQ_POLLIN)
 				readable = 1;
-		if (readable) {
+		if (readable || (d->nheld > 0 &&
+		    fmn_monotonic_ms() >= d->intake_retry_at)) {
 			daemon_changes(d, 0);
 			daemon_intake(d);
 		}

@@ -23,6 +23,7 @@ struct fmn_queue {
 	sqlite3			*db;
 	struct fmn_counters	*counters;
 	int			 in_tx;
+	int			 last_error;	/* of the last statement that failed */
 	sqlite3_stmt		*begin;
 	sqlite3_stmt		*commit;
 	sqlite3_stmt		*rollback;
@@ -85,7 +86,9 @@ queue_step(struct fmn_queue *q, sqlite3_stmt *st)
 
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		log_err("database: %s", sqlite3_errmsg(q->db));
+		/* The caller says what failed, and how often. */
+		q->last_error = rc;
+		log_debug("database: %s", sqlite3_errmsg(q->db));
 		return -1;
 	}
 	return 0;
@@ -99,7 +102,14 @@ fmn_queue_begin(struct fmn_queue *q)
 	if (queue_step(q, q->begin) != 0)
 		return -1;
 	q->in_tx = 1;
+	fmn_counters_save(q->counters);
 	return 0;
+}
+
+int
+fmn_queue_last_error(const struct fmn_queue *q)
+{
+	return q->last_error;
 }
 
 int
@@ -130,6 +140,7 @@ fmn_queue_rollback(struct fmn_queue *q)
 	if (sqlite3_get_autocommit(q->db) == 0)
 		queue_step(q, q->rollback);
 	q->in_tx = 0;
+	fmn_counters_restore(q->counters);
 }
 
 long long
@@ -201,13 +212,15 @@ queue_rows_stmt(struct fmn_queue *q, size_t k)
 	return q->ins_rows[k];
 }
 
-size_t
+long
 fmn_queue_add_notifications(struct fmn_queue *q, long long mid,
     const struct fmn_recipient *v, const int *batched, int *ok, size_t n,
     double now)
 {
 	sqlite3_stmt *st;
-	size_t i, k, done = 0, queued = 0;
+	size_t i, k, done = 0;
+	long queued = 0;
+	long long id;
 
 	while (done < n) {
 		k = n - done < QUEUE_ROWS ? n - done : QUEUE_ROWS;
@@ -228,8 +241,11 @@ fmn_queue_add_notifications(struct fmn_queue *q, long long mid,
 		}
 		/* One row at a time: a bad row skips only itself. */
 		for (i = 0; i < k; i++) {
-			ok[done + i] = fmn_queue_add_notification(q, mid,
-			    &v[done + i], batched[done + i], now) > 0;
+			id = fmn_queue_add_notification(q, mid, &v[done + i],
+			    batched[done + i], now);
+			if (id == -2)
+				return -1;
+			ok[done + i] = id > 0;
 			queued += ok[done + i];
 		}
 		done += k;
@@ -249,10 +265,15 @@ fmn_queue_add_notification(struct fmn_queue *q, long long mid,
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		/* A constraint (a destination deleted meanwhile) skips one. */
-		log_warn("queue: notification for %s (%s) not queued: %s",
-		    r->user != NULL ? r->user : "?", r->context,
-		    sqlite3_errmsg(q->db));
-		return -1;
+		if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+			log_warn("queue: notification for %s (%s) not queued: "
+			    "%s", r->user != NULL ? r->user : "?", r->context,
+			    sqlite3_errmsg(q->db));
+			return -1;
+		}
+		/* Anything else (a full disk...) fails the transaction. */
+		q->last_error = rc;
+		return -2;
 	}
 	return sqlite3_last_insert_rowid(q->db);
 }

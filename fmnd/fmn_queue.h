@@ -22,6 +22,8 @@ void fmn_queue_destroy(struct fmn_queue **qp);
 /* BEGIN IMMEDIATE, unless a transaction is already open. */
 int fmn_queue_begin(struct fmn_queue *q);
 int fmn_queue_in_transaction(const struct fmn_queue *q);
+/* The SQLite result code of the last statement that failed. */
+int fmn_queue_last_error(const struct fmn_queue *q);
 /* Flush the counters and COMMIT; on failure roll back and return -1. */
 int fmn_queue_commit(struct fmn_queue *q);
 void fmn_queue_rollback(struct fmn_queue *q);
@@ -35,17 +37,19 @@ long long fmn_queue_add_message(struct fmn_queue *q, const struct fmn_msg *m,
     const char *raw, size_t rawlen, const char *summary, double received);
 
 /*
- * Queue one notification of message mid for r: 'batched' (held for a
- * digest) or 'queued' (due now). Returns its row id, or -1 when it
- * could not be written (e.g. the destination was deleted meanwhile).
- */
-/*
  * Queue a message's n notifications, several rows per statement; ok[i]
- * says which were queued. Returns how many were.
+ * says which were queued (a row a constraint refuses, such as a
+ * destination deleted meanwhile, is skipped). Returns how many were, or
+ * -1 when the transaction failed (a full disk...).
  */
-size_t fmn_queue_add_notifications(struct fmn_queue *q, long long mid,
+long fmn_queue_add_notifications(struct fmn_queue *q, long long mid,
     const struct fmn_recipient *v, const int *batched, int *ok, size_t n,
     double now);
+/*
+ * Queue one notification of message mid for r: 'batched' (held for a
+ * digest) or 'queued' (due now). Returns its row id, -1 when a
+ * constraint refused it, -2 when the transaction failed.
+ */
 long long fmn_queue_add_notification(struct fmn_queue *q, long long mid,
     const struct fmn_recipient *r, int batched, double now);
 

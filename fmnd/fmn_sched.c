@@ -96,9 +96,23 @@ struct fmn_sched {
 	 * notifies several people, one after the other in the queue.
 	 */
 	struct fmn_imap		 msgcache;
+	/*
+	 * Outcomes reported by the backends, in order. The first napplied
+	 * were written in the open transaction: they are forgotten when it
+	 * commits, and written again after a rollback, so that an outcome
+	 * is never lost with a transaction that failed.
+	 */
 	struct outcome		*outcomes;
 	size_t			 noutcomes;
+	size_t			 napplied;
 	size_t			 outcomes_cap;
+	/*
+	 * Notification id -> delivery id, for every row handed to a backend
+	 * and not yet settled: a rolled-back hand-off leaves the row
+	 * 'queued' in the database while the backend has it, and it must
+	 * not be picked (and sent) again.
+	 */
+	struct fmn_imap		 busy;
 	/* Scratch reused by every delivery. */
 	struct row		*rows;
 	size_t			 rows_cap;
@@ -221,6 +235,7 @@ fmn_sched_destroy(struct fmn_sched **sp)
 		free(sb->last_error);
 	}
 	fmn_imap_clear(&s->inflight, inflight_free);
+	fmn_imap_clear(&s->busy, NULL);
 	fmn_imap_clear(&s->confirming, NULL);
 	fmn_imap_clear(&s->confirm_retry, free);
 	sched_cache_clear(s);
@@ -644,6 +659,8 @@ sched_unit(struct fmn_sched *s, struct sched_backend *sb, long long id,
 		rc = -1;
 		goto out;
 	}
+	for (i = 0; i < take; i++)
+		fmn_imap_put(&s->busy, s->rows[i].id, (void *)(intptr_t)d.id);
 	for (i = 0; i < take; i++) {
 		sqlite3_bind_int64(s->set_sending, 1, s->rows[i].id);
 		if (sched_step(s, s->set_sending) != 0) {
@@ -667,7 +684,7 @@ fmn_sched_dispatch(struct fmn_sched *s, double now, int max)
 	for (i = 0; i < s->nbackends; i++) {
 		struct sched_backend *sb = &s->backends[i];
 		long long ids[SCHED_PICK], digests[SCHED_PICK];
-		size_t n;
+		size_t n, skipped;
 		int stop = 0;
 
 		while (!stop && handed < max) {
@@ -691,7 +708,12 @@ fmn_sched_dispatch(struct fmn_sched *s, double now, int max)
 			}
 			if (n == 0)
 				break;
+			skipped = 0;
 			for (k = 0; k < n && handed < max; k++) {
+				if (fmn_imap_get(&s->busy, ids[k]) != NULL) {
+					skipped++;
+					continue;
+				}
 				rc = sched_unit(s, sb, ids[k], digests[k]);
 				if (rc == -2)
 					return -1;
@@ -702,7 +724,8 @@ fmn_sched_dispatch(struct fmn_sched *s, double now, int max)
 				}
 				handed += rc;
 			}
-			if (n < SCHED_PICK)
+			/* Only rows a backend still has: nothing more to do. */
+			if (n < SCHED_PICK || skipped == n)
 				break;
 		}
 	}
@@ -963,39 +986,59 @@ sched_mark_confirm(struct fmn_sched *s, const struct inflight *f,
 int
 fmn_sched_apply(struct fmn_sched *s, double now)
 {
-	size_t i;
-	int rc = 0;
+	struct outcome *o;
+	struct inflight *f;
 
-	for (i = 0; i < s->noutcomes; i++) {
-		struct outcome *o = &s->outcomes[i];
-		struct inflight *f = fmn_imap_del(&s->inflight, o->delivery_id);
-
-		if (f == NULL) {
+	for (; s->napplied < s->noutcomes; s->napplied++) {
+		o = &s->outcomes[s->napplied];
+		if ((f = fmn_imap_get(&s->inflight, o->delivery_id)) == NULL) {
 			log_warn("scheduler: outcome for unknown delivery %lld",
 			    o->delivery_id);
-		} else {
+			continue;
+		}
+		if ((f->kind == FMN_DELIVERY_CONFIRM ?
+		    sched_mark_confirm(s, f, o->result, o->error, now) :
+		    sched_mark(s, f, o->result, o->error, now)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+fmn_sched_committed(struct fmn_sched *s)
+{
+	struct outcome *o;
+	struct inflight *f;
+	size_t i, k;
+
+	for (i = 0; i < s->napplied; i++) {
+		o = &s->outcomes[i];
+		if ((f = fmn_imap_del(&s->inflight, o->delivery_id)) != NULL) {
 			s->ninflight--;
 			f->sb->inflight--;
-			if (rc == 0) {
-				if (f->kind == FMN_DELIVERY_CONFIRM)
-					rc = sched_mark_confirm(s, f,
-					    o->result, o->error, now);
-				else
-					rc = sched_mark(s, f, o->result,
-					    o->error, now);
-			}
+			for (k = 0; f->kind != FMN_DELIVERY_CONFIRM && k < f->n;
+			    k++)
+				fmn_imap_del(&s->busy, f->ids[k]);
 			inflight_free(f);
 		}
 		free(o->error);
 	}
-	s->noutcomes = 0;
-	return rc;
+	memmove(s->outcomes, s->outcomes + s->napplied,
+	    (s->noutcomes - s->napplied) * sizeof(*s->outcomes));
+	s->noutcomes -= s->napplied;
+	s->napplied = 0;
+}
+
+void
+fmn_sched_rolled_back(struct fmn_sched *s)
+{
+	s->napplied = 0;
 }
 
 int
 fmn_sched_has_outcomes(const struct fmn_sched *s)
 {
-	return s->noutcomes > 0;
+	return s->napplied < s->noutcomes;
 }
 
 size_t

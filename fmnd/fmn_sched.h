@@ -49,6 +49,12 @@ int fmn_sched_dispatch(struct fmn_sched *s, double now, int max);
 int fmn_sched_confirm(struct fmn_sched *s, double now);
 /* Record the outcomes the backends reported; inside a transaction. */
 int fmn_sched_apply(struct fmn_sched *s, double now);
+/*
+ * The transaction that recorded them committed: forget them. Or it
+ * rolled back: record them again in the next one.
+ */
+void fmn_sched_committed(struct fmn_sched *s);
+void fmn_sched_rolled_back(struct fmn_sched *s);
 /* Are outcomes waiting to be recorded? */
 int fmn_sched_has_outcomes(const struct fmn_sched *s);
 /* Deliveries handed over and not yet done. */
