@@ -9,7 +9,10 @@
  * and one that starts with "tempfail" fails temporarily for as long as
  * the file TARGET.tempfail exists.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +24,7 @@
 #include "fmn_util.h"
 
 struct capture {
-	FILE	*f;
+	int	 fd;		/* the file, O_APPEND */
 	char	*tempfail_path;
 };
 
@@ -29,19 +32,20 @@ static int
 capture_init(struct fmn_backend *b, char **cause)
 {
 	struct capture *c;
-	FILE *f;
+	int fd;
 
 	if (b->target == NULL || *b->target == '\0') {
 		fmn_set_cause(cause, "capture: no file given (capture:PATH)");
 		return -1;
 	}
-	if ((f = fopen(b->target, "a")) == NULL) {
+	if ((fd = open(b->target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0644)) == -1) {
 		fmn_set_cause(cause, "capture: %s: %s", b->target,
 		    strerror(errno));
 		return -1;
 	}
 	c = xcalloc(1, sizeof(*c));
-	c->f = f;
+	c->fd = fd;
 	c->tempfail_path = xasprintf("%s.tempfail", b->target);
 	b->priv = c;
 	return 0;
@@ -81,13 +85,46 @@ capture_kind(enum fmn_delivery_kind k)
 	return "?";
 }
 
+/*
+ * Append one line, whole or not at all: a full disk or a file-size limit
+ * leaves no half line for the reader to choke on.
+ */
+static int
+capture_write(int fd, const char *line)
+{
+	size_t len = strlen(line), off = 0;
+	struct stat st;
+	ssize_t w;
+	int save;
+
+	if (fstat(fd, &st) != 0)
+		return -1;
+	while (off <= len) {
+		/* The text, then its newline. */
+		w = off < len ? write(fd, line + off, len - off) :
+		    write(fd, "\n", 1);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			save = errno;
+			if (ftruncate(fd, st.st_size) == -1)
+				log_warn("capture: cannot undo a partial "
+				    "write: %s", strerror(errno));
+			errno = save;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}
+
 static int
 capture_deliver(struct fmn_backend *b, const struct fmn_delivery *d)
 {
 	struct capture *c = b->priv;
 	json_t *o, *notices;
 	const char *addr = d->address != NULL ? d->address : "";
-	char *line;
+	char *line, *error;
 	size_t i;
 
 	if (strncmp(addr, "permfail", 8) == 0) {
@@ -139,11 +176,12 @@ capture_deliver(struct fmn_backend *b, const struct fmn_delivery *d)
 	}
 	line = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
-	if (line == NULL || fprintf(c->f, "%s\n", line) < 0 ||
-	    fflush(c->f) != 0) {
+	if (line == NULL || capture_write(c->fd, line) != 0) {
+		error = xasprintf("capture: cannot write the file: %s",
+		    line == NULL ? "cannot encode" : strerror(errno));
 		free(line);
-		b->done(b->done_arg, d->id, FMN_RESULT_TEMPFAIL,
-		    "capture: cannot write the file");
+		b->done(b->done_arg, d->id, FMN_RESULT_TEMPFAIL, error);
+		free(error);
 		return 0;
 	}
 	free(line);
@@ -165,7 +203,7 @@ capture_fini(struct fmn_backend *b)
 
 	if (c == NULL)
 		return;
-	fclose(c->f);
+	close(c->fd);
 	free(c->tempfail_path);
 	free(c);
 	b->priv = NULL;

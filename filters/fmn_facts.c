@@ -5,11 +5,51 @@
  * topic without its first three tokens) and
  * empty facts; a body that lacks what a definition expects simply
  * yields fewer facts.
+ *
+ * Facts are what a person reads and what every notification of the
+ * message carries, so they are bounded whatever a publisher sends: a
+ * subtitle is one line of text, not a megabyte.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fmn_defs.h"
+
+#define FACTS_SUBTITLE_MAX	1024	/* bytes */
+#define FACTS_LINK_MAX		2048
+#define FACTS_AGENT_MAX		256
+#define FACTS_LONG_FORM_MAX	32768
+#define FACTS_NAME_MAX		255	/* a user name or package longer is no name */
+#define FACTS_SET_MAX		256	/* names kept in a set */
+
+/* Cut *s to at most max bytes, at a character, ending with an ellipsis. */
+static void
+facts_cut(char *s, size_t max)
+{
+	size_t n;
+
+	if (s == NULL || strlen(s) <= max)
+		return;
+	n = max - 3;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	memcpy(s + n, "\xe2\x80\xa6", 4);	/* U+2026 and the NUL */
+}
+
+/* Drop names too long to be names, and keep at most FACTS_SET_MAX. */
+static void
+facts_cap_set(struct fmn_strset *set)
+{
+	size_t i, j;
+
+	for (i = 0, j = 0; i < set->n; i++) {
+		if (j < FACTS_SET_MAX && strlen(set->v[i]) <= FACTS_NAME_MAX)
+			set->v[j++] = set->v[i];
+		else
+			free(set->v[i]);
+	}
+	set->n = j;
+}
 
 /* The topic without its first three tokens ("bodhi.update.comment"). */
 static char *
@@ -67,8 +107,14 @@ fmn_facts_derive(const struct fmn_defs *d, const struct fmn_aliases *a,
 	}
 	if (f->subtitle == NULL)
 		f->subtitle = topic_title(m->topic);
+	facts_cut(f->subtitle, FACTS_SUBTITLE_MAX);
+	facts_cut(f->link, FACTS_LINK_MAX);
+	facts_cut(f->agent, FACTS_AGENT_MAX);
+	facts_cut(f->long_form, FACTS_LONG_FORM_MAX);
 	fmn_strset_finish(&f->usernames);
 	fmn_strset_finish(&f->packages);
+	facts_cap_set(&f->usernames);
+	facts_cap_set(&f->packages);
 	m->has_facts = 1;
 	return 0;
 }

@@ -28,6 +28,9 @@
 #define BUS_GAP_MAX		1000000	/* bigger jumps are restarts */
 #define BUS_GAP_KEYS_MAX	100000	/* publishers tracked before a reset */
 #define BUS_HARD_LIMIT		16	/* x max_message_size: ZMQ_MAXMSGSIZE */
+#define BUS_RECONNECT_MS	1000	/* disconnected and no retry by then: reconnect */
+#define BUS_MONITOR_EVENTS	(ZMQ_EVENT_CONNECTED | ZMQ_EVENT_CONNECT_DELAYED | \
+				 ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED)
 
 enum bus_invalid {
 	BUS_INV_FRAMES,
@@ -54,6 +57,8 @@ static const struct {
 struct bus_socket {
 	void		*sock;
 	char		*endpoint;
+	void		*monitor;	/* PAIR reading the socket's events */
+	int64_t		 dropped_at;	/* disconnected, no retry seen since; 0: none */
 };
 
 struct fmn_bus {
@@ -62,10 +67,7 @@ struct fmn_bus {
 	long			 max_size;
 	int			 track_gaps;	/* subscribed to everything */
 	struct fmn_counters	*counters;
-	zmq_msg_t		 topic;		/* frames of the current message */
-	zmq_msg_t		 body;
-	zmq_msg_t		 extra;
-	int			 have_msgs;	/* body holds a message */
+	zmq_msg_t		 extra;		/* frames past the second */
 	struct fmn_buf		 topicbuf;	/* NUL-terminated topic */
 	struct fmn_buf		 keybuf;	/* gap tracking key */
 	struct fmn_hmap		 gaps;		/* key -> last "i" */
@@ -113,6 +115,30 @@ bus_subscribe(struct fmn_bus *b, const struct fmn_config *cfg)
 	fmn_hmap_clear(&b->gaps, NULL);
 }
 
+/* A monitor on socket k, before it connects, so no event is missed. */
+static int
+bus_monitor(void *zctx, struct fmn_bus *b, size_t k, char **cause)
+{
+	char name[96];
+	int linger = 0;
+
+	snprintf(name, sizeof(name), "inproc://fmn-bus-monitor-%p-%zu",
+	    (void *)b, k);
+	if (zmq_socket_monitor(b->socks[k].sock, name,
+	    BUS_MONITOR_EVENTS) != 0 ||
+	    (b->socks[k].monitor = zmq_socket(zctx, ZMQ_PAIR)) == NULL) {
+		fmn_set_cause(cause, "bus: monitor: %s", zmq_strerror(errno));
+		return -1;
+	}
+	zmq_setsockopt(b->socks[k].monitor, ZMQ_LINGER, &linger,
+	    sizeof(linger));
+	if (zmq_connect(b->socks[k].monitor, name) != 0) {
+		fmn_set_cause(cause, "bus: monitor: %s", zmq_strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 struct fmn_bus *
 fmn_bus_new(void *zctx, const struct fmn_config *cfg, char *const *endpoints,
     size_t n, struct fmn_counters *counters, char **cause)
@@ -129,10 +155,7 @@ fmn_bus_new(void *zctx, const struct fmn_config *cfg, char *const *endpoints,
 	b->counters = counters;
 	fmn_buf_init(&b->topicbuf);
 	fmn_buf_init(&b->keybuf);
-	zmq_msg_init(&b->topic);
-	zmq_msg_init(&b->body);
 	zmq_msg_init(&b->extra);
-	b->have_msgs = 1;
 	/*
 	 * A hard limit well above the configured one: a frame beyond it
 	 * makes ZeroMQ drop the connection (and reconnect) instead of
@@ -153,6 +176,8 @@ fmn_bus_new(void *zctx, const struct fmn_config *cfg, char *const *endpoints,
 		zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof(hwm));
 		zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
 		zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxsize, sizeof(maxsize));
+		if (bus_monitor(zctx, b, k, cause) != 0)
+			goto fail;
 		if (zmq_connect(s, endpoints[k]) != 0) {
 			fmn_set_cause(cause, "bus: %s: %s", endpoints[k],
 			    zmq_strerror(errno));
@@ -173,8 +198,13 @@ fmn_bus_close(struct fmn_bus *b)
 
 	for (k = 0; k < b->n; k++) {
 		if (b->socks[k].sock != NULL) {
+			zmq_socket_monitor(b->socks[k].sock, NULL, 0);
 			zmq_close(b->socks[k].sock);
 			b->socks[k].sock = NULL;
+		}
+		if (b->socks[k].monitor != NULL) {
+			zmq_close(b->socks[k].monitor);
+			b->socks[k].monitor = NULL;
 		}
 	}
 }
@@ -193,8 +223,6 @@ fmn_bus_destroy(struct fmn_bus **bp)
 	for (k = 0; k < b->n_subs; k++)
 		free(b->subs[k]);
 	free(b->socks);
-	zmq_msg_close(&b->topic);
-	zmq_msg_close(&b->body);
 	zmq_msg_close(&b->extra);
 	fmn_buf_free(&b->topicbuf);
 	fmn_buf_free(&b->keybuf);
@@ -210,12 +238,13 @@ fmn_bus_count(const struct fmn_bus *b)
 }
 
 int
-fmn_bus_pollitems(struct fmn_bus *b, zmq_pollitem_t *items, int max)
+fmn_bus_pollitems(struct fmn_bus *b, zmq_pollitem_t *items, int max,
+    int sockets, int monitors)
 {
 	size_t k;
 	int n = 0;
 
-	for (k = 0; k < b->n && n < max; k++) {
+	for (k = 0; sockets && k < b->n && n < max; k++) {
 		if (b->socks[k].sock == NULL)
 			continue;
 		memset(&items[n], 0, sizeof(items[n]));
@@ -223,7 +252,92 @@ fmn_bus_pollitems(struct fmn_bus *b, zmq_pollitem_t *items, int max)
 		items[n].events = ZMQ_POLLIN;
 		n++;
 	}
+	for (k = 0; monitors && k < b->n && n < max; k++) {
+		if (b->socks[k].monitor == NULL)
+			continue;
+		memset(&items[n], 0, sizeof(items[n]));
+		items[n].socket = b->socks[k].monitor;
+		items[n].events = ZMQ_POLLIN;
+		n++;
+	}
 	return n;
+}
+
+/* Read the monitor's events: a retry or a connection clears a drop. */
+static void
+bus_monitor_read(struct fmn_bus *b, size_t k)
+{
+	struct bus_socket *bs = &b->socks[k];
+	zmq_msg_t ev, addr;
+	uint16_t event;
+
+	zmq_msg_init(&ev);
+	zmq_msg_init(&addr);
+	while (zmq_msg_recv(&ev, bs->monitor, ZMQ_DONTWAIT) != -1) {
+		/* Two frames: event (16 bits) and value, then the address. */
+		if (zmq_msg_more(&ev))
+			zmq_msg_recv(&addr, bs->monitor, 0);
+		if (zmq_msg_size(&ev) < sizeof(event))
+			continue;
+		memcpy(&event, zmq_msg_data(&ev), sizeof(event));
+		if (event == ZMQ_EVENT_DISCONNECTED)
+			bs->dropped_at = fmn_monotonic_ms();
+		else
+			bs->dropped_at = 0;
+	}
+	zmq_msg_close(&ev);
+	zmq_msg_close(&addr);
+}
+
+void
+fmn_bus_service(struct fmn_bus *b)
+{
+	int64_t now = fmn_monotonic_ms();
+	size_t k;
+
+	for (k = 0; k < b->n; k++) {
+		struct bus_socket *bs = &b->socks[k];
+
+		if (bs->sock == NULL || bs->monitor == NULL)
+			continue;
+		bus_monitor_read(b, k);
+		if (bs->dropped_at == 0 ||
+		    now - bs->dropped_at < BUS_RECONNECT_MS)
+			continue;
+		/*
+		 * Dropped and not retried: ZeroMQ gave up on a protocol
+		 * error, such as a frame beyond the hard limit. Connecting
+		 * again makes a new session; the subscriptions stay.
+		 */
+		bs->dropped_at = 0;
+		fmn_counters_add(b->counters, FMN_C_BUS_RECONNECTS, 1);
+		log_warn("bus: %s: the connection was dropped (a frame over "
+		    "%lld bytes, or another protocol error) and not retried; "
+		    "connecting again", bs->endpoint,
+		    (long long)b->max_size * BUS_HARD_LIMIT);
+		zmq_disconnect(bs->sock, bs->endpoint);
+		if (zmq_connect(bs->sock, bs->endpoint) != 0)
+			log_err("bus: %s: %s", bs->endpoint,
+			    zmq_strerror(errno));
+	}
+}
+
+long
+fmn_bus_timeout(const struct fmn_bus *b)
+{
+	int64_t now = fmn_monotonic_ms(), t = -1, due;
+	size_t k;
+
+	for (k = 0; k < b->n; k++) {
+		if (b->socks[k].dropped_at == 0)
+			continue;
+		due = b->socks[k].dropped_at + BUS_RECONNECT_MS - now;
+		if (due < 0)
+			due = 0;
+		if (t < 0 || due < t)
+			t = due;
+	}
+	return (long)t;
 }
 
 void
@@ -319,20 +433,32 @@ bus_track_gap(struct fmn_bus *b, size_t k, const struct fmn_msg *m)
 	*slot = (void *)(((uintptr_t)i << 1) | insync);
 }
 
+size_t
+fmn_bus_raw_size(const struct fmn_bus_raw *raw)
+{
+	return zmq_msg_size((zmq_msg_t *)&raw->topic) +
+	    zmq_msg_size((zmq_msg_t *)&raw->body);
+}
+
+void
+fmn_bus_raw_close(struct fmn_bus_raw *raw)
+{
+	zmq_msg_close(&raw->topic);
+	zmq_msg_close(&raw->body);
+}
+
 enum fmn_bus_status
-fmn_bus_read(struct fmn_bus *b, size_t k, struct fmn_bus_msg *out)
+fmn_bus_recv(struct fmn_bus *b, size_t k, struct fmn_bus_raw *raw)
 {
 	void *s = b->socks[k].sock;
-	const char *topic, *body;
-	size_t tlen, blen, frames;
-	json_t *env, *jt;
-	json_error_t jerr;
-	char *cause = NULL;
-	struct fmn_msg *m;
 
 	if (s == NULL)
 		return FMN_BUS_EMPTY;
-	if (zmq_msg_recv(&b->topic, s, ZMQ_DONTWAIT) == -1) {
+	zmq_msg_init(&raw->topic);
+	zmq_msg_init(&raw->body);
+	raw->k = k;
+	if (zmq_msg_recv(&raw->topic, s, ZMQ_DONTWAIT) == -1) {
+		fmn_bus_raw_close(raw);
 		if (errno == EAGAIN || errno == EINTR)
 			return FMN_BUS_EMPTY;
 		log_err("bus: %s: %s", b->socks[k].endpoint,
@@ -340,26 +466,48 @@ fmn_bus_read(struct fmn_bus *b, size_t k, struct fmn_bus_msg *out)
 		return FMN_BUS_ERROR;
 	}
 	fmn_counters_add(b->counters, FMN_C_MESSAGES_RECEIVED, 1);
-	frames = 1;
-	if (zmq_msg_more(&b->topic)) {
+	raw->received = fmn_now();
+	raw->frames = 1;
+	if (zmq_msg_more(&raw->topic)) {
 		/* The rest of a multipart message is already here. */
-		if (zmq_msg_recv(&b->body, s, 0) == -1)
+		if (zmq_msg_recv(&raw->body, s, 0) == -1) {
+			fmn_bus_raw_close(raw);
 			return FMN_BUS_ERROR;
-		frames++;
-		while (zmq_msg_more(frames == 2 ? &b->body : &b->extra)) {
-			if (zmq_msg_recv(&b->extra, s, 0) == -1)
+		}
+		raw->frames++;
+		/* Frames past the second only count: the message is invalid. */
+		while (zmq_msg_more(raw->frames == 2 ? &raw->body :
+		    &b->extra)) {
+			if (zmq_msg_recv(&b->extra, s, 0) == -1) {
+				fmn_bus_raw_close(raw);
 				return FMN_BUS_ERROR;
-			frames++;
+			}
+			raw->frames++;
 		}
 	}
-	if (frames != 2)
+	return FMN_BUS_MESSAGE;
+}
+
+enum fmn_bus_status
+fmn_bus_parse(struct fmn_bus *b, struct fmn_bus_raw *raw,
+    struct fmn_bus_msg *out)
+{
+	size_t k = raw->k;
+	const char *topic, *body;
+	size_t tlen, blen;
+	json_t *env, *jt;
+	json_error_t jerr;
+	char *cause = NULL;
+	struct fmn_msg *m;
+
+	if (raw->frames != 2)
 		return bus_invalid(b, k, BUS_INV_FRAMES,
 		    "%zu frame(s), a fedmsg message has 2 (topic, envelope)",
-		    frames);
-	topic = zmq_msg_data(&b->topic);
-	tlen = zmq_msg_size(&b->topic);
-	body = zmq_msg_data(&b->body);
-	blen = zmq_msg_size(&b->body);
+		    raw->frames);
+	topic = zmq_msg_data(&raw->topic);
+	tlen = zmq_msg_size(&raw->topic);
+	body = zmq_msg_data(&raw->body);
+	blen = zmq_msg_size(&raw->body);
 	if (tlen + blen > (size_t)b->max_size)
 		return bus_invalid(b, k, BUS_INV_SIZE,
 		    "%zu bytes, more than max_message_size (%ld)",
@@ -401,6 +549,6 @@ fmn_bus_read(struct fmn_bus *b, size_t k, struct fmn_bus_msg *out)
 	out->raw = body;
 	out->rawlen = blen;
 	out->summary = NULL;
-	out->received = fmn_now();
+	out->received = raw->received;
 	return FMN_BUS_MESSAGE;
 }

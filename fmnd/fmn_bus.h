@@ -26,11 +26,30 @@ struct fmn_bus *fmn_bus_new(void *zctx, const struct fmn_config *cfg,
     char **cause);
 void fmn_bus_destroy(struct fmn_bus **bp);
 
-/* Fill poll items (ZMQ_POLLIN) for every socket; returns how many. */
-int fmn_bus_pollitems(struct fmn_bus *b, zmq_pollitem_t *items, int max);
+/*
+ * Fill poll items (ZMQ_POLLIN) for every socket (with sockets set) and
+ * their monitors (with monitors set); returns how many.
+ */
+int fmn_bus_pollitems(struct fmn_bus *b, zmq_pollitem_t *items, int max,
+    int sockets, int monitors);
 size_t fmn_bus_count(const struct fmn_bus *b);
 
-/* A valid message, as read; owned by the bus until the next read. */
+/*
+ * A message as it came off a socket, not yet looked at: its frames are
+ * the caller's until fmn_bus_raw_close (or fmn_bus_parse).
+ */
+struct fmn_bus_raw {
+	size_t		 k;		/* the socket it came from */
+	zmq_msg_t	 topic;
+	zmq_msg_t	 body;
+	size_t		 frames;	/* how many the message had */
+	double		 received;	/* wall-clock time of the read */
+};
+/* Bytes a raw message holds (its first two frames). */
+size_t fmn_bus_raw_size(const struct fmn_bus_raw *raw);
+void fmn_bus_raw_close(struct fmn_bus_raw *raw);
+
+/* A valid message, parsed. */
 struct fmn_bus_msg {
 	struct fmn_msg	*msg;		/* the caller destroys it */
 	const char	*raw;		/* the envelope as received */
@@ -41,14 +60,37 @@ struct fmn_bus_msg {
 
 enum fmn_bus_status {
 	FMN_BUS_EMPTY,		/* nothing waiting on that socket */
-	FMN_BUS_MESSAGE,	/* *out is a valid message */
-	FMN_BUS_INVALID,	/* one invalid message read, counted, dropped */
+	FMN_BUS_MESSAGE,	/* a message was read (or is valid) */
+	FMN_BUS_INVALID,	/* one invalid message, counted, dropped */
 	FMN_BUS_ERROR,		/* the socket failed (logged) */
 };
 
-/* Read one message from socket k without waiting. */
-enum fmn_bus_status fmn_bus_read(struct fmn_bus *b, size_t k,
+/*
+ * Take one message off socket k without waiting (counted in
+ * messages_received): FMN_BUS_MESSAGE with *raw filled, FMN_BUS_EMPTY,
+ * or FMN_BUS_ERROR.
+ */
+enum fmn_bus_status fmn_bus_recv(struct fmn_bus *b, size_t k,
+    struct fmn_bus_raw *raw);
+/*
+ * Validate and parse a raw message: FMN_BUS_MESSAGE with *out filled
+ * (out->raw points into raw->body: copy it before fmn_bus_raw_close),
+ * or FMN_BUS_INVALID (counted, logged, dropped). raw stays the
+ * caller's either way.
+ */
+enum fmn_bus_status fmn_bus_parse(struct fmn_bus *b, struct fmn_bus_raw *raw,
     struct fmn_bus_msg *out);
+
+/*
+ * Watch the connections: ZeroMQ drops one that sends a frame beyond
+ * the hard limit (ZMQ_MAXMSGSIZE) and, being a protocol error, does not
+ * reconnect it. fmnd notices (the socket monitor says disconnected,
+ * then nothing), reconnects, counts it in bus_reconnects and logs it.
+ * Call after every poll; fmn_bus_timeout says when it is next needed
+ * (milliseconds, -1: not).
+ */
+void fmn_bus_service(struct fmn_bus *b);
+long fmn_bus_timeout(const struct fmn_bus *b);
 
 /* Replace the subscriptions with those of cfg (SIGHUP). */
 void fmn_bus_resubscribe(struct fmn_bus *b, const struct fmn_config *cfg);

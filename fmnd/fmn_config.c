@@ -65,6 +65,7 @@ static const struct key keys[] = {
 	{ "bus", "subscribe", K_LIST, F(subscriptions), F(n_subscriptions), 0, 0, NULL, NULL },
 	{ "bus", "max_message_size", K_LONG, F(max_message_size), 0, 1024, 1 << 30, NULL, NULL },
 	{ "bus", "receive_hwm", K_INT, F(rcvhwm), 0, 0, INT_MAX, NULL, NULL },
+	{ "bus", "max_pending_bytes", K_LONG, F(max_pending_bytes), 0, 1 << 20, 1099511627776.0, NULL, NULL },
 	{ "facts", "definitions", K_STR, F(definitions), 0, 0, 0, NULL, NULL },
 	{ "email", "smtp", K_STR, F(smtp_url), 0, 0, 0, NULL, check_smtp },
 	{ "email", "from", K_STR, F(mail_from), 0, 0, 0, NULL, NULL },
@@ -101,7 +102,8 @@ fmn_config_init(struct fmn_config *c)
 	c->db_path = NULL;	/* resolved by the caller: $FMN_DB, ./fmn.db */
 	c->retention = 30L * 86400;
 	c->max_message_size = 1048576;
-	c->rcvhwm = 100000;
+	c->rcvhwm = 1000;
+	c->max_pending_bytes = 256L << 20;
 	c->smtp_url = xstrdup("mbox:fmn.mbox");
 	c->mail_from = xstrdup("fmn@localhost");
 	c->starttls = xstrdup("try");

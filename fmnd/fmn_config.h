@@ -21,7 +21,8 @@ struct fmn_config {
 	char	*subscriptions[FMN_CONFIG_MAX_LIST];	/* subscribe = PREFIX (repeatable; none = all) */
 	size_t	 n_subscriptions;
 	long	 max_message_size;	/* max_message_size = 1048576 bytes */
-	int	 rcvhwm;		/* receive_hwm = 100000 messages */
+	int	 rcvhwm;		/* receive_hwm = 1000 messages */
+	long	 max_pending_bytes;	/* max_pending_bytes = 268435456 */
 
 	/* [facts] */
 	char	*definitions;		/* definitions = FILE (extra, optional) */

@@ -31,6 +31,7 @@ static const char *const counter_names[FMN_C_COUNT] = {
 	[FMN_C_DIGESTS] = "digests",
 	[FMN_C_CONFIRMATIONS_SENT] = "confirmations_sent",
 	[FMN_C_MESSAGES_LOST] = "messages_lost",
+	[FMN_C_BUS_RECONNECTS] = "bus_reconnects",
 };
 
 const char *

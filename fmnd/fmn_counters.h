@@ -31,6 +31,7 @@ enum fmn_counter {
 	FMN_C_DIGESTS,			/* of which digests */
 	FMN_C_CONFIRMATIONS_SENT,
 	FMN_C_MESSAGES_LOST,		/* read off the bus, never stored */
+	FMN_C_BUS_RECONNECTS,		/* connections ZeroMQ dropped and fmnd made again */
 	FMN_C_COUNT
 };
 

@@ -1,14 +1,24 @@
 /*
  * The intake thread (see fmn_reader.h). Two inproc PAIR sockets join
  * it to the loop: the loop sends commands (new facts, subscriptions,
- * stop) and the thread sends batches, each message a pointer that hands
- * over ownership. A batch goes as soon as the bus has nothing more
- * ready, so a quiet bus adds no latency, or at READER_BATCH messages in
- * a burst.
+ * stop, batches it is done with) and the thread sends batches, each
+ * message a pointer that hands over ownership. A batch goes as soon as
+ * the bus has nothing more ready, so a quiet bus adds no latency, or at
+ * READER_BATCH messages in a burst.
+ *
+ * Between the bus and the batches, messages wait as they came off the
+ * sockets (raw frames, the cheapest form) in a queue the thread drains
+ * the sockets into before it parses anything: a burst is taken off
+ * ZeroMQ at the speed of a copy, and ZeroMQ's own queue (receive_hwm)
+ * can stay small. Everything held for messages, raw or handed to the
+ * loop and not yet given back, counts against [bus] max_pending_bytes;
+ * at the budget the thread stops reading, and ZeroMQ pushes back on the
+ * publishers. Memory is returned to the system after a burst.
  */
 #include "fmn_reader.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <sys/prctl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,9 +27,12 @@
 #include "fmn_util.h"
 
 #define READER_BATCH	256	/* messages per hand-over in a burst */
-#define READER_AHEAD	8	/* batches the thread may have handed and the
-				 * loop not yet taken: beyond, it waits, and the
-				 * bus's high-water mark holds the rest as bytes */
+#define READER_AHEAD	8	/* batches handed to the loop and not yet
+				 * given back: beyond, the thread parses no
+				 * more and raw messages wait */
+#define READER_PARSED_COST 2	/* a parsed message holds about this many
+				 * times its raw size (copy + tree) */
+#define READER_TRIM_BYTES (16 << 20)	/* a peak above this is given back */
 
 enum reader_cmd {
 	READER_FACTS,		/* defs, aliases (either may be NULL) */
@@ -32,6 +45,15 @@ struct reader_msg {
 	enum reader_cmd	 cmd;
 	void		*a;
 	void		*b;
+};
+
+/* Raw messages in the order they came, a growable ring. */
+struct reader_fifo {
+	struct fmn_bus_raw	*v;
+	size_t			 cap;
+	size_t			 head;	/* the oldest */
+	size_t			 n;
+	size_t			 bytes;
 };
 
 struct fmn_reader {
@@ -47,6 +69,11 @@ struct fmn_reader {
 	struct fmn_counters	 counters;
 	struct fmn_defs		*defs;
 	struct fmn_aliases	*aliases;
+	struct reader_fifo	 fifo;
+	size_t			 budget;	/* max_pending_bytes */
+	size_t			 handed;	/* batches the loop has */
+	size_t			 handed_bytes;	/* what they hold */
+	size_t			 peak;		/* bytes held at most since a trim */
 };
 
 void
@@ -86,6 +113,56 @@ reader_send(void *sock, const void *p, size_t len)
 	return 0;
 }
 
+static void
+fifo_push(struct reader_fifo *f, struct fmn_bus_raw *raw)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 256, i;
+		struct fmn_bus_raw *v = xreallocarray(NULL, cap, sizeof(*v));
+
+		for (i = 0; i < f->n; i++)
+			v[i] = f->v[(f->head + i) % f->cap];
+		free(f->v);
+		f->v = v;
+		f->cap = cap;
+		f->head = 0;
+	}
+	f->v[(f->head + f->n) % f->cap] = *raw;
+	f->n++;
+	f->bytes += fmn_bus_raw_size(raw);
+}
+
+/* The oldest raw message, now the caller's; 0 when none. */
+static int
+fifo_pop(struct reader_fifo *f, struct fmn_bus_raw *raw)
+{
+	if (f->n == 0)
+		return 0;
+	*raw = f->v[f->head];
+	f->head = (f->head + 1) % f->cap;
+	f->n--;
+	f->bytes -= fmn_bus_raw_size(raw);
+	return 1;
+}
+
+static void
+fifo_free(struct reader_fifo *f)
+{
+	struct fmn_bus_raw raw;
+
+	while (fifo_pop(f, &raw))
+		fmn_bus_raw_close(&raw);
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Bytes held for messages: raw, and handed to the loop. */
+static size_t
+reader_held(const struct fmn_reader *r)
+{
+	return r->fifo.bytes + r->handed_bytes;
+}
+
 static int
 reader_flush(struct fmn_reader *r, struct fmn_reader_batch **bp, int last)
 {
@@ -101,6 +178,8 @@ reader_flush(struct fmn_reader *r, struct fmn_reader_batch **bp, int last)
 	r->counters.dirty = 0;
 	b->last = last;
 	*bp = NULL;
+	r->handed++;
+	r->handed_bytes += b->bytes;
 	if (reader_send(r->thread_end, &b, sizeof(b)) != 0) {
 		fmn_reader_batch_free(&b);
 		return -1;
@@ -108,42 +187,81 @@ reader_flush(struct fmn_reader *r, struct fmn_reader_batch **bp, int last)
 	return 0;
 }
 
-/* Read what the bus has ready into *bp; returns 1 if more may wait. */
+/*
+ * Take what the sockets have ready into the raw queue, in turn, as long
+ * as the budget allows; returns 1 when the budget stopped it.
+ */
 static int
-reader_read(struct fmn_reader *r, struct fmn_reader_batch **bp)
+reader_drain(struct fmn_reader *r)
 {
-	struct fmn_bus_msg bm;
 	size_t k, nsock = fmn_bus_count(r->bus), empty;
-	struct fmn_reader_batch *b;
+	struct fmn_bus_raw raw;
 
 	do {
 		empty = 0;
 		for (k = 0; k < nsock; k++) {
-			switch (fmn_bus_read(r->bus, k, &bm)) {
-			case FMN_BUS_EMPTY:
-			case FMN_BUS_ERROR:
+			if (reader_held(r) >= r->budget)
+				return 1;
+			if (fmn_bus_recv(r->bus, k, &raw) == FMN_BUS_MESSAGE)
+				fifo_push(&r->fifo, &raw);
+			else
 				empty++;
-				break;
-			case FMN_BUS_INVALID:
-				break;
-			case FMN_BUS_MESSAGE:
-				fmn_facts_derive(r->defs, r->aliases, bm.msg);
-				if ((b = *bp) == NULL)
-					b = *bp = xcalloc(1, sizeof(*b));
-				if (b->n == b->cap) {
-					b->cap = b->cap ? b->cap * 2 : 16;
-					b->v = xreallocarray(b->v, b->cap,
-					    sizeof(*b->v));
-				}
-				bm.raw = xstrndup(bm.raw, bm.rawlen);
-				b->v[b->n++] = bm;
-				break;
-			}
 		}
-	} while (empty < nsock && (*bp == NULL || (*bp)->n < READER_BATCH));
+	} while (empty < nsock);
+	if (reader_held(r) > r->peak)
+		r->peak = reader_held(r);
+	return 0;
+}
+
+/*
+ * Parse raw messages into a batch, at most READER_BATCH of them and,
+ * unless told to take all, only as far as the budget allows (but at
+ * least one message, so that a message larger than the budget passes).
+ */
+static void
+reader_parse(struct fmn_reader *r, struct fmn_reader_batch **bp, int all)
+{
+	struct fmn_reader_batch *b;
+	struct fmn_bus_raw raw;
+	struct fmn_bus_msg bm;
+	size_t cost;
+
+	while (r->fifo.n > 0 && (*bp == NULL || (*bp)->n < READER_BATCH)) {
+		cost = fmn_bus_raw_size(&r->fifo.v[r->fifo.head]) *
+		    READER_PARSED_COST;
+		if (!all && *bp != NULL && (*bp)->n > 0 &&
+		    reader_held(r) + (*bp)->bytes + cost > r->budget)
+			break;
+		fifo_pop(&r->fifo, &raw);
+		if (fmn_bus_parse(r->bus, &raw, &bm) == FMN_BUS_MESSAGE) {
+			fmn_facts_derive(r->defs, r->aliases, bm.msg);
+			if ((b = *bp) == NULL)
+				b = *bp = xcalloc(1, sizeof(*b));
+			if (b->n == b->cap) {
+				b->cap = b->cap ? b->cap * 2 : 16;
+				b->v = xreallocarray(b->v, b->cap,
+				    sizeof(*b->v));
+			}
+			bm.raw = xstrndup(bm.raw, bm.rawlen);
+			b->v[b->n++] = bm;
+			b->bytes += cost;
+		}
+		fmn_bus_raw_close(&raw);
+	}
 	if (*bp != NULL && (*bp)->n >= READER_BATCH)
 		(*bp)->full = 1;
-	return empty < nsock;
+}
+
+/* After a burst, give the memory back to the system. */
+static void
+reader_trim(struct fmn_reader *r)
+{
+	if (r->fifo.n > 0 || r->handed > 0 || r->peak < READER_TRIM_BYTES)
+		return;
+	r->peak = 0;
+	free(r->fifo.v);
+	memset(&r->fifo, 0, sizeof(r->fifo));
+	malloc_trim(0);
 }
 
 static void
@@ -164,9 +282,14 @@ reader_command(struct fmn_reader *r, const struct reader_msg *c)
 		fmn_bus_resubscribe(r->bus, c->a);
 		reader_config_free(c->a);
 		break;
-	case READER_FREE:
-		fmn_reader_batch_free((struct fmn_reader_batch **)&c->a);
+	case READER_FREE: {
+		struct fmn_reader_batch *b = c->a;
+
+		r->handed--;
+		r->handed_bytes -= b->bytes;
+		fmn_reader_batch_free(&b);
 		break;
+	}
 	case READER_STOP:
 		break;
 	}
@@ -177,18 +300,23 @@ reader_main(void *arg)
 {
 	struct fmn_reader *r = arg;
 	struct fmn_reader_batch *b = NULL;
-	zmq_pollitem_t items[FMN_CONFIG_MAX_LIST + 1];
+	zmq_pollitem_t items[2 * FMN_CONFIG_MAX_LIST + 1];
 	struct reader_msg c;
-	int n, more = 0, stop = 0;
+	int n, full = 0, stop = 0;
+	long t;
 
 	prctl(PR_SET_NAME, "fmnd-intake", 0, 0, 0);
 	while (!stop) {
 		items[0].socket = r->thread_end;
 		items[0].fd = -1;
 		items[0].events = ZMQ_POLLIN;
+		/* The monitors always; the sockets only under the budget. */
 		n = 1 + fmn_bus_pollitems(r->bus, items + 1,
-		    FMN_CONFIG_MAX_LIST);
-		if (zmq_poll(items, n, more ? 0 : -1) == -1) {
+		    2 * FMN_CONFIG_MAX_LIST, !full, 1);
+		t = fmn_bus_timeout(r->bus);
+		if (r->fifo.n > 0 && r->handed < READER_AHEAD)
+			t = 0;
+		if (zmq_poll(items, n, t) == -1) {
 			if (errno == EINTR)
 				continue;
 			if (errno != ETERM)
@@ -204,13 +332,31 @@ reader_main(void *arg)
 		}
 		if (stop)
 			break;
-		more = reader_read(r, &b);
-		if (b != NULL || r->counters.dirty) {
+		fmn_bus_service(r->bus);
+		full = reader_drain(r);
+		/* Parse while the loop can take more, draining in between. */
+		while (r->fifo.n > 0 && r->handed < READER_AHEAD) {
+			reader_parse(r, &b, 0);
+			if (b == NULL)
+				continue;	/* only invalid messages */
 			if (reader_flush(r, &b, 0) != 0)
-				break;
+				goto out;
+			full = reader_drain(r);
 		}
+		/* Counts alone go too, while the loop takes batches. */
+		if (r->counters.dirty && r->handed < READER_AHEAD &&
+		    reader_flush(r, &b, 0) != 0)
+			break;
+		reader_trim(r);
 	}
+out:
 	fmn_bus_close(r->bus);
+	/* What was read goes to the loop; the budget no longer matters. */
+	while (r->fifo.n > 0) {
+		reader_parse(r, &b, 1);
+		if (b != NULL && r->fifo.n > 0 && reader_flush(r, &b, 0) != 0)
+			break;
+	}
 	reader_flush(r, &b, 1);
 	return NULL;
 }
@@ -221,11 +367,12 @@ fmn_reader_new(void *zctx, const struct fmn_config *cfg,
 {
 	struct fmn_reader *r = xcalloc(1, sizeof(*r));
 	char name[64];
-	int hwm = 0, ahead = READER_AHEAD / 2;
+	int hwm = 0;
 
 	r->zctx = zctx;
 	r->defs = defs;
 	r->aliases = aliases;
+	r->budget = (size_t)cfg->max_pending_bytes;
 	if ((r->bus = fmn_bus_new(zctx, cfg, cfg->endpoints, cfg->n_endpoints,
 	    &r->counters, cause)) == NULL)
 		goto fail;
@@ -233,14 +380,13 @@ fmn_reader_new(void *zctx, const struct fmn_config *cfg,
 	r->loop_end = zmq_socket(zctx, ZMQ_PAIR);
 	r->thread_end = zmq_socket(zctx, ZMQ_PAIR);
 	/*
-	 * Commands are never refused; batches are bounded (a PAIR blocks,
-	 * it does not drop, when full), so parsed messages cannot pile up
-	 * in memory faster than the loop takes them.
+	 * Neither side ever waits on the other: the thread bounds what it
+	 * hands over itself (READER_AHEAD batches, the byte budget).
 	 */
 	zmq_setsockopt(r->loop_end, ZMQ_SNDHWM, &hwm, sizeof(hwm));
 	zmq_setsockopt(r->thread_end, ZMQ_RCVHWM, &hwm, sizeof(hwm));
-	zmq_setsockopt(r->thread_end, ZMQ_SNDHWM, &ahead, sizeof(ahead));
-	zmq_setsockopt(r->loop_end, ZMQ_RCVHWM, &ahead, sizeof(ahead));
+	zmq_setsockopt(r->thread_end, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	zmq_setsockopt(r->loop_end, ZMQ_RCVHWM, &hwm, sizeof(hwm));
 	if (r->loop_end == NULL || r->thread_end == NULL ||
 	    zmq_bind(r->loop_end, name) != 0 ||
 	    zmq_connect(r->thread_end, name) != 0) {
@@ -385,6 +531,7 @@ fmn_reader_destroy(struct fmn_reader **rp)
 	if (r->thread_end != NULL)
 		zmq_close(r->thread_end);
 	fmn_bus_destroy(&r->bus);
+	fifo_free(&r->fifo);
 	fmn_defs_destroy(&r->defs);
 	fmn_aliases_destroy(&r->aliases);
 	free(r);

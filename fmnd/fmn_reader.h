@@ -22,6 +22,7 @@ struct fmn_reader_batch {
 	size_t			 n;
 	size_t			 cap;
 	long long		 counters[FMN_C_COUNT];	/* deltas */
+	size_t			 bytes;	/* counted against max_pending_bytes */
 	int			 last;	/* the thread has stopped: nothing follows */
 	int			 full;	/* cut at the batch size: more was waiting */
 };

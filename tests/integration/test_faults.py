@@ -194,5 +194,83 @@ def test_file_size_limit_does_not_kill_fmnd():
         assert s.close() == 0
 
 
+def test_frame_over_the_hard_limit_reconnects_the_endpoint():
+    s = Setup(conf="[bus]\nmax_message_size = 1024\n")
+    try:
+        s.pub.send(wiki("before"))
+        s.wait_counter("messages_processed", 1)
+        # Beyond 16 x max_message_size ZeroMQ drops the connection, and
+        # being a protocol error, would never connect it again itself.
+        s.pub.send_raw([WIKI.encode(), b"x" * (16 * 1024 + 100)])
+        s.pub.wait_subscriber(timeout=30)
+        s.pub.send(wiki("after"))
+        s.wait_counter("messages_processed", 2)
+        st = s.status()
+        assert st["bus_reconnects"] == 1, st
+        assert "connecting again" in s.d.log(), s.d.log()
+        # An ordinary oversized message is only counted, as before.
+        s.pub.send(wiki("x" * 2000))
+        s.pub.send(wiki("after that"))
+        s.wait_counter("messages_processed", 3)
+        st = s.status()
+        assert st["messages_invalid_size"] == 1, st
+        assert st["bus_reconnects"] == 1, st
+    finally:
+        assert s.close() == 0
+
+
+def _rss_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+def test_memory_stays_bounded_while_the_loop_is_stalled():
+    budget_mb = 8
+    s = Setup(conf="[bus]\nmax_pending_bytes = %d\nreceive_hwm = 10\n"
+              % (budget_mb << 20))
+    n, size = 400, 256 * 1024
+    try:
+        s.pub.send(wiki("before"))
+        s.wait_counter("notifications_delivered", 1)
+        base = _rss_mb(s.d.proc.pid)
+        # The loop cannot store anything while another writer holds the
+        # database: the intake thread must stop at its budget.
+        con = sqlite3.connect(s.db, isolation_level=None, timeout=30)
+        con.execute("BEGIN EXCLUSIVE")
+        for i in range(n):
+            s.pub.send(wiki("big %d " % i + "x" * size))
+        # Measured while fmnd takes in what it can (a measurement, not
+        # a wait for something to happen).
+        peak = 0
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            peak = max(peak, _rss_mb(s.d.proc.pid))
+            time.sleep(0.05)
+        s.alive()
+        print("rss: %.0f MB before, %.0f MB at most while stalled with "
+              "%d MB of messages sent" % (base, peak, n * size >> 20))
+        # The budget, ZeroMQ's queue of 10, what is being parsed: far
+        # below what was sent (100 MB).
+        assert peak < base + 4 * budget_mb + 10 * size / 2 ** 20 + 16, (
+            base, peak)
+        con.execute("COMMIT")
+        con.close()
+        s.wait_counter("messages_processed", n + 1, timeout=120)
+        s.wait_counter("notifications_delivered", n + 1, timeout=120)
+        st = s.status()
+        assert st["messages_lost"] == 0, st
+        # Once through, what is left is the database's page cache (64
+        # MB at most) and small change: the subtitles of 256 KB were cut
+        # to a line, and the burst's memory was given back.
+        after = _rss_mb(s.d.proc.pid)
+        print("rss after the burst: %.0f MB" % after)
+        assert after < base + 64 + 48, (base, after)
+    finally:
+        assert s.close() == 0
+
+
 if __name__ == "__main__":
     fmntest.main(globals())

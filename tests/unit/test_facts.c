@@ -397,3 +397,51 @@ TEST(deployment_file_overrides_shipped)
 	fmn_defs_destroy(&d);
 	free(cause);
 }
+
+TEST(facts_are_bounded_whatever_the_message_holds)
+{
+	char *cause = NULL;
+	struct fmn_defs *d = defs_from("{\"category\": \"widget\", \"defs\": "
+	    "[{\"topic\": \"*.widget.made\", \"usernames\": [\"/msg/names/*\"], "
+	    "\"agent\": \"{/msg/who}\", \"link\": \"{/msg/url}\", "
+	    "\"subtitle\": \"{/msg/title}\", \"long_form\": \"{/msg/text}\"}]}",
+	    &cause);
+	struct fmn_buf j, big;
+	struct fmn_msg *m;
+	size_t i;
+
+	CHECK(d != NULL);
+	fmn_buf_init(&big);
+	/* Multi-byte characters, so a cut must fall between characters. */
+	for (i = 0; i < 50000; i++)
+		fmn_buf_adds(&big, "\xc3\xa9");
+	fmn_buf_init(&j);
+	fmn_buf_printf(&j, "{\"topic\": \"org.example.prod.widget.made\", "
+	    "\"msg\": {\"title\": \"%s\", \"text\": \"%s\", \"url\": "
+	    "\"http://x/%s\", \"who\": \"%s\", \"names\": [\"%s\"",
+	    big.data, big.data, big.data, big.data, big.data);
+	for (i = 0; i < 1000; i++)
+		fmn_buf_printf(&j, ", \"user%zu\"", i);
+	fmn_buf_adds(&j, "]}}");
+	m = msg(j.data);
+	CHECK(m != NULL);
+	fmn_facts_derive(d, NULL, m);
+	CHECK(strlen(m->facts.subtitle) <= 1024);
+	CHECK(strlen(m->facts.subtitle) > 1000);
+	CHECK(fmn_utf8_valid(m->facts.subtitle, strlen(m->facts.subtitle)));
+	CHECK(strcmp(m->facts.subtitle + strlen(m->facts.subtitle) - 3,
+	    "\xe2\x80\xa6") == 0);
+	CHECK(strlen(m->facts.link) <= 2048);
+	CHECK(strlen(m->facts.agent) <= 256);
+	CHECK(strlen(m->facts.long_form) <= 32768);
+	CHECK(fmn_utf8_valid(m->facts.long_form, strlen(m->facts.long_form)));
+	/* The name of 100 KB is no name; 256 of the others are kept. */
+	CHECK_INT(m->facts.usernames.n, 256);
+	for (i = 0; i < m->facts.usernames.n; i++)
+		CHECK(strncmp(m->facts.usernames.v[i], "user", 4) == 0);
+	fmn_msg_destroy(&m);
+	fmn_buf_free(&j);
+	fmn_buf_free(&big);
+	fmn_defs_destroy(&d);
+	free(cause);
+}
