@@ -417,5 +417,25 @@ def test_digest_summary_and_more():
         irc.stop()
 
 
+def test_bidi_controls_and_separators_never_reach_irc():
+    irc, fmnd, c = start()
+    try:
+        env = wiki_edit("Release\u2028QUIT :x\u2029\u202eNotes\u2066"
+                        "\u200f\u2067\u061c\ufeff\u200b")
+        env["msg"]["user"] = "Ke\u202evin\u2069"
+        env["msg"]["url"] = "https://fedoraproject.org/wiki/\u202eTest\u200e"
+        fmnd.publish(env)
+        text = c["alice"].wait_privmsg(BOT, contains="Release")
+        assert text == ('[wiki] Kevin made a wiki edit to "Release QUIT :x '
+                        'Notes" https://fedoraproject.org/wiki/Test'), \
+            ascii(text)
+        for ch in ("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068"
+                   "\u2069\u200e\u200f\u061c\u2028\u2029\u200b\ufeff"):
+            assert ch not in text, ascii(text)
+    finally:
+        fmnd.stop()
+        irc.stop()
+
+
 if __name__ == "__main__":
     fmntest.main(globals())

@@ -3,6 +3,7 @@
  * text, nick rules, the token bucket and its fair queue, the bot's
  * commands against a real (temporary) database.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,142 @@ TEST(sanitize_removes_crlf_nul_and_controls)
 	s = sanitized("");
 	CHECK_STR(s, "");
 	free(s);
+}
+
+/* The code point cp as UTF-8 (cp is at most U+FFFF here). */
+static void
+utf8_of(uint32_t cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		out[1] = '\0';
+	} else if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		out[2] = '\0';
+	} else {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		out[3] = '\0';
+	}
+}
+
+/* Code points that must never reach a PRIVMSG line, and what they become. */
+static const struct {
+	uint32_t	 cp;
+	const char	*as;
+} hostile[] = {
+	{ 0x202a, "" }, { 0x202b, "" }, { 0x202c, "" }, { 0x202d, "" },
+	{ 0x202e, "" },			/* embeddings, PDF, overrides */
+	{ 0x2066, "" }, { 0x2067, "" }, { 0x2068, "" }, { 0x2069, "" },
+	{ 0x200e, "" }, { 0x200f, "" }, { 0x061c, "" },	/* marks */
+	{ 0x2028, " " }, { 0x2029, " " },	/* line, paragraph separator */
+	{ 0x200b, "" }, { 0x2060, "" }, { 0xfeff, "" },	/* zero width */
+	{ 0x206a, "" }, { 0x206f, "" }, { 0xfff9, "" }, { 0xfffb, "" },
+};
+
+/* Does s hold any of the hostile code points as UTF-8? */
+static int
+has_hostile(const char *s)
+{
+	char u[8];
+	size_t i;
+
+	for (i = 0; i < sizeof(hostile) / sizeof(*hostile); i++) {
+		utf8_of(hostile[i].cp, u);
+		if (strstr(s, u) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+TEST(sanitize_drops_bidi_controls_and_separators)
+{
+	char u[8], in[32], want[32], *s;
+	size_t i;
+	/* Neighbours and joiners that are ordinary text and stay. */
+	static const uint32_t kept[] = { 0x061b, 0x200c, 0x200d, 0x2027,
+	    0x202f, 0x2065, 0x2070, 0xfefe, 0xfffc, 0xfffd, 0x05d0 };
+
+	for (i = 0; i < sizeof(hostile) / sizeof(*hostile); i++) {
+		utf8_of(hostile[i].cp, u);
+		snprintf(in, sizeof(in), "evil%stxt.exe", u);
+		snprintf(want, sizeof(want), "evil%stxt.exe", hostile[i].as);
+		s = sanitized(in);
+		if (strcmp(s, want) != 0)
+			fprintf(stderr, "U+%04X\n", (unsigned)hostile[i].cp);
+		CHECK_STR(s, want);
+		CHECK(!has_hostile(s));
+		free(s);
+	}
+	for (i = 0; i < sizeof(kept) / sizeof(*kept); i++) {
+		utf8_of(kept[i], u);
+		snprintf(in, sizeof(in), "a%sb", u);
+		s = sanitized(in);
+		CHECK_STR(s, in);
+		free(s);
+	}
+	/* All of them at once, around a classic spoof. */
+	s = sanitized("\xe2\x80\xaeinvoice\xe2\x81\xa6\xe2\x80\xa8"
+	    "fdp.exe\xef\xbb\xbf\xe2\x80\x8b\xd8\x9c");
+	CHECK_STR(s, "invoice fdp.exe");
+	free(s);
+}
+
+TEST(format_drops_bidi_controls_from_every_field)
+{
+	struct fmn_notice n = { 0 };
+	struct fmn_delivery d = { 0 };
+	struct fmn_irc_lines l = { NULL, 0, 0 };
+	struct fmn_buf all;
+	size_t i;
+
+	n.topic = "org.fedoraproject.prod.wiki.article.edit";
+	n.category = "wi\xe2\x80\xaeki";
+	n.subtitle = "kevin\xe2\x80\xae made\xe2\x80\xa8" "an edit"
+	    "\xe2\x80\xa9\xe2\x81\xa7to \xe2\x80\x8f\"x\"\xef\xbb\xbf";
+	n.link = "https://example.org/\xe2\x80\xaeTest\xe2\x80\xa8";
+	d.kind = FMN_DELIVERY_SINGLE;
+	d.address = "alice";
+	d.verbose = 1;
+	d.notices = &n;
+	d.n_notices = 1;
+	fmn_irc_format(&d, 10, 400, &l);
+	CHECK_INT(l.n, 1);
+	CHECK_STR(l.v[0], "[wiki] kevin made an edit to \"x\" "
+	    "https://example.org/Test ");
+	fmn_irc_lines_free(&l);
+
+	/* With colours, and in a digest. */
+	d.markup = 1;
+	d.kind = FMN_DELIVERY_DIGEST;
+	d.n_omitted = 1;
+	fmn_irc_format(&d, 10, 400, &l);
+	CHECK_INT(l.n, 3);
+	fmn_buf_init(&all);
+	join_lines(&l, &all, "|");
+	CHECK(!has_hostile(all.data));
+	CHECK(strstr(all.data, "kevin made an edit") != NULL);
+	fmn_buf_free(&all);
+	fmn_irc_lines_free(&l);
+
+	/* A confirmation: the account name and the secret. */
+	memset(&d, 0, sizeof(d));
+	d.kind = FMN_DELIVERY_CONFIRM;
+	d.user = "ali\xe2\x80\xae" "ce";
+	d.address = "alice";
+	d.secret = "s3c\xe2\x80\xa8r3t\xe2\x81\xa9";
+	fmn_irc_format(&d, 10, 400, &l);
+	fmn_buf_init(&all);
+	join_lines(&l, &all, "|");
+	CHECK(!has_hostile(all.data));
+	CHECK(strstr(all.data, "account alice asked") != NULL);
+	CHECK(strstr(all.data, "confirm s3c r3t") != NULL);
+	for (i = 0; i < l.n; i++)
+		CHECK(only_own_codes(l.v[i]));
+	fmn_buf_free(&all);
+	fmn_irc_lines_free(&l);
 }
 
 TEST(format_keeps_commands_as_text)
