@@ -583,6 +583,45 @@ TEST(token_bucket_fair_across_targets)
 	CHECK(q == NULL);
 }
 
+TEST(reply_budget_counts_lines_per_window)
+{
+	struct fmn_irc_budget b;
+	int64_t t;
+	int i;
+
+	/* A stranger: 3 one-line replies, then nothing till the window ends. */
+	memset(&b, 0, sizeof(b));
+	CHECK(fmn_irc_budget_idle(&b, 0, 60000));
+	for (i = 0; i < 3; i++)
+		CHECK(fmn_irc_budget_take(&b, 1000 + i, 60000, 3, 1));
+	for (t = 1003; t < 61000; t += 997)
+		CHECK(!fmn_irc_budget_take(&b, t, 60000, 3, 1));
+	CHECK(!fmn_irc_budget_idle(&b, 60999, 60000));
+	CHECK(!fmn_irc_budget_take(&b, 60999, 60000, 3, 1));
+	/* Silence does not move the window: it ends a minute after it began. */
+	CHECK(fmn_irc_budget_idle(&b, 61000, 60000));
+	CHECK(fmn_irc_budget_take(&b, 61000, 60000, 3, 1));
+	CHECK(fmn_irc_budget_take(&b, 61001, 60000, 3, 2));
+	CHECK(!fmn_irc_budget_take(&b, 61002, 60000, 3, 1));
+
+	/* A window may begin at time 0 of the clock. */
+	memset(&b, 0, sizeof(b));
+	CHECK(fmn_irc_budget_take(&b, 0, 60000, 3, 3));
+	CHECK(!fmn_irc_budget_take(&b, 1, 60000, 3, 1));
+
+	/* An owner: a long first answer goes whole, later ones if they fit. */
+	memset(&b, 0, sizeof(b));
+	CHECK(fmn_irc_budget_take(&b, 5000, 60000, 30, 45));
+	CHECK(!fmn_irc_budget_take(&b, 5001, 60000, 30, 1));
+	memset(&b, 0, sizeof(b));
+	CHECK(fmn_irc_budget_take(&b, 5000, 60000, 30, 22));
+	CHECK(fmn_irc_budget_take(&b, 5001, 60000, 30, 3));
+	CHECK(!fmn_irc_budget_take(&b, 5002, 60000, 30, 22));
+	CHECK(fmn_irc_budget_take(&b, 5003, 60000, 30, 5));
+	CHECK(!fmn_irc_budget_take(&b, 5004, 60000, 30, 1));
+	CHECK(fmn_irc_budget_take(&b, 65000, 60000, 30, 22));
+}
+
 TEST(queue_drop_and_unpop)
 {
 	struct fmn_irc_queue *q = fmn_irc_queue_new();
