@@ -701,18 +701,22 @@ pref_enabled(sqlite3 *db)
 }
 
 static char *
-cmd(sqlite3 *db, const char *nick, const char *text, int *refused)
+cmd(sqlite3 *db, const char *nick, const char *text,
+    enum fmn_irc_cmd_who *who)
 {
 	struct fmn_irc_lines l = { NULL, 0, 0 };
 	struct fmn_buf b;
 	char *cause = NULL;
-	int r;
+	enum fmn_irc_cmd_who w;
 
 	CHECK_INT(fmn_irc_cmd_handle(db, FMN_IRC_CASEMAP_RFC1459, nick, text,
-	    1000, &l, &r, &cause), 0);
+	    1000, &l, &w, &cause), 0);
 	free(cause);
-	if (refused != NULL)
-		*refused = r;
+	/* A stranger's reply is one line: its budget counts lines. */
+	if (w == FMN_IRC_CMD_STRANGER || w == FMN_IRC_CMD_CONFIRMED)
+		CHECK_INT(l.n, 1);
+	if (who != NULL)
+		*who = w;
 	fmn_buf_init(&b);
 	join_lines(&l, &b, "|");
 	fmn_buf_addc(&b, '\0');
@@ -724,26 +728,26 @@ TEST(commands_from_owner)
 {
 	char path[64], *r;
 	sqlite3 *db = cmd_db(path, sizeof(path));
-	int refused;
+	enum fmn_irc_cmd_who who;
 
-	r = cmd(db, "alice{M}", "help", &refused);	/* rfc1459 folding */
-	CHECK(!refused);
+	r = cmd(db, "alice{M}", "help", &who);	/* rfc1459 folding */
+	CHECK(who == FMN_IRC_CMD_OWNER);
 	CHECK(strstr(r, "stop") != NULL && strstr(r, "confirm") != NULL);
 	free(r);
-	r = cmd(db, "Alice[m]", "  STOP ", &refused);
+	r = cmd(db, "Alice[m]", "  STOP ", &who);
 	CHECK(strstr(r, "stopped") != NULL);
 	CHECK_INT(pref_enabled(db), 0);
 	free(r);
-	r = cmd(db, "Alice[m]", "\002start\017", &refused);
+	r = cmd(db, "Alice[m]", "\002start\017", &who);
 	CHECK(strstr(r, "on again") != NULL);
 	CHECK_INT(pref_enabled(db), 1);
 	free(r);
-	r = cmd(db, "Alice[m]", "list filters", &refused);
+	r = cmd(db, "Alice[m]", "list filters", &who);
 	CHECK_STR(r, "IRC filters of alice:|1. my packages: owned:alice "
 	    "!user:alice");
 	free(r);
-	r = cmd(db, "Alice[m]", "frobnicate", &refused);
-	CHECK(strstr(r, "help") != NULL && !refused);
+	r = cmd(db, "Alice[m]", "frobnicate", &who);
+	CHECK(strstr(r, "help") != NULL && who == FMN_IRC_CMD_OWNER);
 	free(r);
 	sqlite3_close(db);
 	unlink(path);
@@ -753,21 +757,39 @@ TEST(commands_refused_from_others)
 {
 	char path[64], *r, *r2;
 	sqlite3 *db = cmd_db(path, sizeof(path));
-	int refused;
+	enum fmn_irc_cmd_who who;
 
-	r = cmd(db, "mallory", "stop", &refused);
-	CHECK(refused);
+	r = cmd(db, "mallory", "stop", &who);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
 	CHECK(strstr(r, "Sorry") != NULL);
 	CHECK(strstr(r, "alice") == NULL);
 	CHECK_INT(pref_enabled(db), 1);
-	r2 = cmd(db, "mallory", "list filters", &refused);
-	CHECK(refused);
+	r2 = cmd(db, "mallory", "list filters", &who);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
 	CHECK_STR(r2, r);	/* the same answer whatever was asked */
 	free(r2);
 	/* A pending (unconfirmed) nick may confirm, nothing else. */
-	r2 = cmd(db, "bob", "help", &refused);
-	CHECK(refused);
+	r2 = cmd(db, "bob", "help", &who);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
 	CHECK_STR(r2, r);
+	free(r2);
+	/* Whatever a stranger sends, it is answered as one, in a line. */
+	r2 = cmd(db, "mallory", "frobnicate \xe2\x80\xae now", &who);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
+	CHECK_STR(r2, r);
+	free(r2);
+	r2 = cmd(db, "mallory", "confirm 00112233445566778899aabbccddeeff",
+	    &who);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
+	CHECK(strstr(r2, "not valid") != NULL);
+	free(r2);
+	r2 = cmd(db, "mallory", "confirm", &who);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
+	free(r2);
+	/* An owner's wrong code is an owner's reply. */
+	r2 = cmd(db, "alice[m]", "confirm nope", &who);
+	CHECK(who == FMN_IRC_CMD_OWNER);
+	CHECK(strstr(r2, "not valid") != NULL);
 	free(r2);
 	free(r);
 	sqlite3_close(db);
@@ -779,16 +801,19 @@ TEST(confirm_by_secret)
 	char path[64], *r, *wrong;
 	sqlite3 *db = cmd_db(path, sizeof(path));
 	sqlite3_stmt *st;
-	int refused;
+	enum fmn_irc_cmd_who who;
 
-	wrong = cmd(db, "bob", "confirm bad-secret", &refused);
+	wrong = cmd(db, "bob", "confirm bad-secret", &who);
 	CHECK(strstr(wrong, "not valid") != NULL);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
 	/* Another nick with the right secret: the same answer, no effect. */
-	r = cmd(db, "mallory", "confirm good-secret", &refused);
+	r = cmd(db, "mallory", "confirm good-secret", &who);
 	CHECK_STR(r, wrong);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
 	free(r);
-	r = cmd(db, "BOB", "confirm  good-secret ", &refused);
+	r = cmd(db, "BOB", "confirm  good-secret ", &who);
 	CHECK(strstr(r, "Confirmed") != NULL);
+	CHECK(who == FMN_IRC_CMD_CONFIRMED);
 	CHECK(strstr(r, "bob") != NULL);
 	free(r);
 	sqlite3_prepare_v2(db, "SELECT confirmed, secret IS NULL FROM "
@@ -798,14 +823,15 @@ TEST(confirm_by_secret)
 	CHECK_INT(sqlite3_column_int(st, 1), 1);
 	sqlite3_finalize(st);
 	/* Now bob owns the nick. */
-	r = cmd(db, "bob", "help", &refused);
-	CHECK(!refused);
+	r = cmd(db, "bob", "help", &who);
+	CHECK(who == FMN_IRC_CMD_OWNER);
 	free(r);
 	/* Expired secrets do not work. */
 	CHECK(fmn_store_exec(db, "UPDATE destinations SET confirmed = 0, "
 	    "secret = 'old', expires = 10 WHERE user_id = 2", NULL) == 0);
-	r = cmd(db, "bob", "confirm old", &refused);
+	r = cmd(db, "bob", "confirm old", &who);
 	CHECK_STR(r, wrong);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
 	free(r);
 	free(wrong);
 	sqlite3_close(db);
