@@ -9,7 +9,11 @@
  * once its PONG arrives every line before it has been accepted, and an
  * ERR_NOSUCHNICK (401) for a nick would have arrived first. A delivery
  * is DELIVERED at that PONG, TEMPFAIL at a 401 or a disconnect.
- * Private messages to the bot are commands (fmn_irc_cmd.c).
+ * Private messages to the bot are commands (fmn_irc_cmd.c); their
+ * replies wait in a queue of their own that is served only when no
+ * notification line is waiting, and each nick has a small reply budget,
+ * so talking to the bot can neither make it flood nor delay anybody's
+ * notifications.
  */
 #include <errno.h>
 #include <limits.h>
@@ -38,10 +42,12 @@
 #define IRC_IDLE_PING_MS	90000	/* probe a link that has been quiet */
 #define IRC_ACK_DELAY_MS	1000	/* longest wait for a marker under load */
 #define IRC_OFFLINE_MS		15000	/* after a 401, fail that nick's deliveries without trying */
-#define IRC_REFUSAL_WINDOW_MS	60000	/* at most IRC_REFUSALS refusals per nick per window */
-#define IRC_REFUSALS		3
+#define IRC_REPLY_WINDOW_MS	60000	/* reply budgets are per nick per window */
+#define IRC_STRANGER_REPLIES	3	/* lines per window for a nick that owns nothing */
+#define IRC_OWNER_REPLIES	30	/* lines per window for the owner of a destination */
+#define IRC_REPLY_MAX		200	/* reply lines waiting in all; beyond, nobody is answered */
+#define IRC_NICKS_MAX		4096	/* nicks remembered at once */
 #define IRC_QUEUE_MAX		10000	/* lines; beyond this deliver() says "not now" */
-#define IRC_REPLY_MAX		20	/* lines queued for one nick before its commands are ignored */
 #define IRC_NICK_TRIES		10	/* alternate nicks tried during registration */
 #define IRC_REGAIN_MS		300000	/* how often to try to get the configured nick back */
 #define IRC_BACKOFF_MIN_MS	1000
@@ -71,10 +77,9 @@ struct irc_delivery {
 
 /* What the bot remembers about a nick for a while. */
 struct irc_nickinfo {
-	char	*key;
-	int64_t	 offline_until;		/* 401 seen: skip sending until then */
-	int64_t	 refusal_window;	/* start of the current refusal window */
-	int	 refusals;		/* refusals sent in that window */
+	char			*key;
+	int64_t			 offline_until;	/* 401 seen: skip sending until then */
+	struct fmn_irc_budget	 replies;	/* reply lines it has had lately */
 };
 
 /* An outcome to report once the backend's state is consistent again. */
@@ -106,7 +111,8 @@ struct irc {
 	enum fmn_irc_casemap	 cm;
 
 	struct fmn_irc_bucket	 bucket;
-	struct fmn_irc_queue	*queue;
+	struct fmn_irc_queue	*queue;		/* notification lines (tag: the delivery) */
+	struct fmn_irc_queue	*replies;	/* replies to commands: only when queue is empty */
 	struct fmn_irc_lines	 control;	/* raw commands that go first (IDENTIFY, NICK) */
 
 	struct irc_delivery	*deliveries;
@@ -121,6 +127,7 @@ struct irc {
 	struct irc_nickinfo	*nicks;
 	size_t			 n_nicks, cap_nicks;
 	int64_t			 nicks_gc_at;
+	size_t			 unanswered;	/* commands left unanswered since the last GC */
 
 	sqlite3			*cmd_db;	/* the bot commands' own connection */
 
@@ -178,6 +185,13 @@ report(struct irc *irc)
 
 /* Nick memory. */
 
+static void nick_gc(struct irc *irc, int64_t now);
+
+/*
+ * The nick's entry; with create, a new one if there is none, or NULL
+ * when IRC_NICKS_MAX nicks are remembered and none can be forgotten yet
+ * (callers then act as for a nick that is owed nothing).
+ */
 static struct irc_nickinfo *
 nick_get(struct irc *irc, const char *key, int create)
 {
@@ -189,6 +203,11 @@ nick_get(struct irc *irc, const char *key, int create)
 			return &irc->nicks[i];
 	if (!create)
 		return NULL;
+	if (irc->n_nicks >= IRC_NICKS_MAX) {
+		nick_gc(irc, fmn_monotonic_ms());
+		if (irc->n_nicks >= IRC_NICKS_MAX)
+			return NULL;
+	}
 	if (irc->n_nicks == irc->cap_nicks) {
 		irc->cap_nicks = irc->cap_nicks ? irc->cap_nicks * 2 : 16;
 		irc->nicks = xreallocarray(irc->nicks, irc->cap_nicks,
@@ -209,8 +228,8 @@ nick_gc(struct irc *irc, int64_t now)
 	while (i < irc->n_nicks) {
 		struct irc_nickinfo *n = &irc->nicks[i];
 
-		if (n->offline_until <= now &&
-		    now - n->refusal_window >= IRC_REFUSAL_WINDOW_MS) {
+		if (n->offline_until <= now && fmn_irc_budget_idle(&n->replies,
+		    now, IRC_REPLY_WINDOW_MS)) {
 			free(n->key);
 			*n = irc->nicks[--irc->n_nicks];
 		} else
@@ -292,9 +311,10 @@ nick_offline(struct irc *irc, const char *nick)
 {
 	struct irc_delivery *d, *next;
 	char *key = irc_key(irc, nick);
+	struct irc_nickinfo *ni;
 
-	nick_get(irc, key, 1)->offline_until = fmn_monotonic_ms() +
-	    IRC_OFFLINE_MS;
+	if ((ni = nick_get(irc, key, 1)) != NULL)
+		ni->offline_until = fmn_monotonic_ms() + IRC_OFFLINE_MS;
 	for (d = irc->deliveries; d != NULL; d = next) {
 		next = d->next;
 		if (strcmp(d->key, key) == 0) {
@@ -339,6 +359,7 @@ irc_disconnected(struct irc *irc, const char *reason)
 		    error);
 	free(error);
 	fmn_irc_queue_clear(irc->queue);
+	fmn_irc_queue_clear(irc->replies);
 	fmn_irc_lines_free(&irc->control);
 	irc->marker_out = 0;
 	irc->unacked_since = 0;
@@ -588,26 +609,59 @@ irc_cmd_db(struct irc *irc)
 	return db;
 }
 
-/* Queue text for nick as sanitised, split PRIVMSG lines under tag. */
-static size_t
-irc_queue_text(struct irc *irc, const char *nick, const char *key,
-    const char *text, long long tag)
+/* Text as the sanitised, split PRIVMSG lines the bot would send to nick. */
+static void
+irc_text_lines(struct irc *irc, const char *nick, const char *text,
+    struct fmn_irc_lines *out)
 {
-	struct fmn_irc_lines lines = { NULL, 0, 0 };
 	struct fmn_buf clean;
-	size_t i, n;
 
 	fmn_buf_init(&clean);
 	fmn_irc_sanitize(&clean, text);
 	if (clean.data != NULL)
 		fmn_irc_split(clean.data, fmn_irc_text_max(strlen(irc->nick),
-		    strlen(nick)), &lines);
-	for (i = 0; i < lines.n; i++)
-		fmn_irc_queue_push(irc->queue, nick, key, lines.v[i], tag);
-	n = lines.n;
-	fmn_irc_lines_free(&lines);
+		    strlen(nick)), out);
 	fmn_buf_free(&clean);
-	return n;
+}
+
+/*
+ * Queue the reply to a command, or say nothing. Every reply is charged
+ * to the nick's budget: a stranger gets IRC_STRANGER_REPLIES lines per
+ * window whatever it sends (help, wrong secrets, gibberish), an owner
+ * IRC_OWNER_REPLIES. The one exception is the line that says a
+ * destination was just confirmed: it can happen only once per secret,
+ * so it cannot be used to make the bot talk, and a person who mistyped
+ * the code a few times must still learn that the right one worked.
+ */
+static void
+irc_reply(struct irc *irc, const char *nick, const char *key,
+    enum fmn_irc_cmd_who who, const struct fmn_irc_lines *reply,
+    int64_t now)
+{
+	struct fmn_irc_lines lines = { NULL, 0, 0 };
+	struct irc_nickinfo *ni;
+	size_t i;
+	int limit;
+
+	for (i = 0; i < reply->n; i++)
+		irc_text_lines(irc, nick, reply->v[i], &lines);
+	if (lines.n == 0)
+		goto out;
+	if (who != FMN_IRC_CMD_CONFIRMED) {
+		limit = who == FMN_IRC_CMD_OWNER ? IRC_OWNER_REPLIES :
+		    IRC_STRANGER_REPLIES;
+		if (fmn_irc_queue_lines(irc->replies) >= IRC_REPLY_MAX ||
+		    (ni = nick_get(irc, key, 1)) == NULL ||
+		    !fmn_irc_budget_take(&ni->replies, now,
+		    IRC_REPLY_WINDOW_MS, limit, lines.n)) {
+			irc->unanswered++;
+			goto out;
+		}
+	}
+	for (i = 0; i < lines.n; i++)
+		fmn_irc_queue_push(irc->replies, nick, key, lines.v[i], 0);
+out:
+	fmn_irc_lines_free(&lines);
 }
 
 static void
@@ -616,12 +670,10 @@ on_privmsg(irc_session_t *s, const char *event, const char *origin,
 {
 	struct irc *irc = irc_from_session(s);
 	struct fmn_irc_lines reply = { NULL, 0, 0 };
+	enum fmn_irc_cmd_who who;
 	struct irc_nickinfo *ni;
 	sqlite3 *db;
 	char *key, *cause = NULL;
-	int64_t now = fmn_monotonic_ms();
-	int refused = 0;
-	size_t i;
 
 	(void)event;
 	/* Only private messages to us, from a plausible nick that is not ours. */
@@ -634,29 +686,22 @@ on_privmsg(irc_session_t *s, const char *event, const char *origin,
 	key = irc_key(irc, origin);
 	if ((ni = nick_get(irc, key, 0)) != NULL)
 		ni->offline_until = 0;	/* it talks, so it is online */
-	if ((db = irc_cmd_db(irc)) == NULL ||
-	    fmn_irc_queue_lines(irc->queue) > IRC_QUEUE_MAX / 2 ||
-	    fmn_irc_queue_target_lines(irc->queue, key) > IRC_REPLY_MAX) {
+	/*
+	 * The command is carried out whatever the budget says: an owner's
+	 * stop must stop, and a right secret must confirm. Only the reply
+	 * is rationed.
+	 */
+	if ((db = irc_cmd_db(irc)) == NULL) {
 		free(key);
 		return;
 	}
-	if (fmn_irc_cmd_handle(db, irc->cm, origin, params[1],
-	    fmn_now(), &reply, &refused, &cause) != 0) {
+	if (fmn_irc_cmd_handle(db, irc->cm, origin, params[1], fmn_now(),
+	    &reply, &who, &cause) != 0) {
 		log_warn("irc: command from %s: %s", origin,
 		    cause ? cause : "failed");
 		free(cause);
 	}
-	if (refused) {
-		ni = nick_get(irc, key, 1);
-		if (now - ni->refusal_window >= IRC_REFUSAL_WINDOW_MS) {
-			ni->refusal_window = now;
-			ni->refusals = 0;
-		}
-		if (ni->refusals++ >= IRC_REFUSALS)
-			fmn_irc_lines_free(&reply);	/* enough said */
-	}
-	for (i = 0; i < reply.n; i++)
-		irc_queue_text(irc, origin, key, reply.v[i], 0);
+	irc_reply(irc, origin, key, who, &reply, fmn_monotonic_ms());
 	fmn_irc_lines_free(&reply);
 	free(key);
 }
@@ -735,7 +780,10 @@ irc_flush(struct irc *irc)
 	}
 }
 
-/* Send what the bucket allows: control lines, a marker, then round-robin. */
+/*
+ * Send what the bucket allows: control lines, a marker, notification
+ * lines round-robin, and replies only when no notification line waits.
+ */
 static void
 irc_pump(struct irc *irc)
 {
@@ -748,7 +796,8 @@ irc_pump(struct irc *irc)
 		int is_marker = 0, rc;
 
 		if (irc->control.n == 0 && !irc_want_marker(irc, now) &&
-		    fmn_irc_queue_lines(irc->queue) == 0)
+		    fmn_irc_queue_lines(irc->queue) == 0 &&
+		    fmn_irc_queue_lines(irc->replies) == 0)
 			break;
 		if (!fmn_irc_bucket_take(&irc->bucket, now))
 			break;
@@ -758,8 +807,8 @@ irc_pump(struct irc *irc)
 			is_marker = 1;
 			raw = xasprintf("PING :fmn-%llu",
 			    (unsigned long long)irc->marker_id + 1);
-		} else
-			l = fmn_irc_queue_pop(irc->queue);
+		} else if ((l = fmn_irc_queue_pop(irc->queue)) == NULL)
+			l = fmn_irc_queue_pop(irc->replies);
 
 		if (l != NULL)
 			rc = irc_send_raw(irc->s, "PRIVMSG %s :%s", l->nick,
@@ -772,7 +821,8 @@ irc_pump(struct irc *irc)
 			if (l != NULL) {
 				char *key = irc_key(irc, l->nick);
 
-				fmn_irc_queue_unpop(irc->queue, key, l);
+				fmn_irc_queue_unpop(l->tag != 0 ? irc->queue :
+				    irc->replies, key, l);
 				free(key);
 			}
 			if (is_marker)
@@ -832,7 +882,12 @@ irc_timers(struct irc *irc)
 	}
 	if (now >= irc->nicks_gc_at) {
 		nick_gc(irc, now);
-		irc->nicks_gc_at = now + IRC_REFUSAL_WINDOW_MS;
+		irc->nicks_gc_at = now + IRC_REPLY_WINDOW_MS;
+		if (irc->unanswered > 0)
+			log_info("irc: %zu command%s left unanswered in the "
+			    "last minute (reply budgets)", irc->unanswered,
+			    irc->unanswered == 1 ? "" : "s");
+		irc->unanswered = 0;
 	}
 }
 
@@ -936,6 +991,7 @@ irc_init(struct fmn_backend *b, char **cause)
 	irc_set_ctx(irc->s, irc);
 	irc_option_set(irc->s, LIBIRC_OPTION_STRIPNICKS);
 	irc->queue = fmn_irc_queue_new();
+	irc->replies = fmn_irc_queue_new();
 	irc->backoff_ms = IRC_BACKOFF_MIN_MS;
 	fmn_irc_bucket_init(&irc->bucket, cfg->irc_burst,
 	    cfg->irc_line_interval, fmn_monotonic_ms());
@@ -1111,6 +1167,7 @@ irc_timeout(struct fmn_backend *b)
 	case IRC_READY:
 		if (!irc->blocked && (irc->control.n > 0 ||
 		    fmn_irc_queue_lines(irc->queue) > 0 ||
+		    fmn_irc_queue_lines(irc->replies) > 0 ||
 		    irc_want_marker(irc, now)))
 			AT(now + fmn_irc_bucket_wait(&irc->bucket, now));
 		if (irc->marker_out)
@@ -1189,6 +1246,7 @@ irc_fini(struct fmn_backend *b)
 	if (irc->cmd_db != NULL)
 		sqlite3_close(irc->cmd_db);
 	fmn_irc_queue_destroy(&irc->queue);
+	fmn_irc_queue_destroy(&irc->replies);
 	fmn_irc_lines_free(&irc->control);
 	for (i = 0; i < irc->n_nicks; i++)
 		free(irc->nicks[i].key);

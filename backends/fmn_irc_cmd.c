@@ -260,9 +260,10 @@ secret_equal(const char *a, const char *b)
 	return lb > 0 && d == 0;
 }
 
+/* Sets *done when a pending destination was confirmed. */
 static int
 cmd_confirm(sqlite3 *db, const struct owners *o, const char *secret,
-    double now, struct fmn_irc_lines *reply, char **cause)
+    double now, struct fmn_irc_lines *reply, int *done, char **cause)
 {
 	sqlite3_stmt *st = NULL;
 	size_t i;
@@ -286,6 +287,7 @@ cmd_confirm(sqlite3 *db, const struct owners *o, const char *secret,
 		fmn_irc_lines_take(reply, xasprintf("Confirmed: fmn will send "
 		    "notifications for %s to this nick. Say \"help\" for "
 		    "what I understand.", w->user));
+		*done = 1;
 		return 0;
 	}
 	fmn_irc_lines_add(reply, confirm_failed);
@@ -294,16 +296,16 @@ cmd_confirm(sqlite3 *db, const struct owners *o, const char *secret,
 
 int
 fmn_irc_cmd_handle(sqlite3 *db, enum fmn_irc_casemap cm, const char *nick,
-    const char *text, double now, struct fmn_irc_lines *reply, int *refused,
-    char **cause)
+    const char *text, double now, struct fmn_irc_lines *reply,
+    enum fmn_irc_cmd_who *who, char **cause)
 {
 	struct owners o = { NULL, 0, 0 };
 	struct fmn_buf clean;
 	char *p, *word, *arg;
 	size_t i;
-	int rc = 0, owner = 0;
+	int rc = 0, owner = 0, confirmed = 0;
 
-	*refused = 0;
+	*who = FMN_IRC_CMD_STRANGER;
 	fmn_buf_init(&clean);
 	fmn_irc_sanitize(&clean, text);
 	fmn_buf_addc(&clean, '\0');
@@ -332,13 +334,15 @@ fmn_irc_cmd_handle(sqlite3 *db, enum fmn_irc_casemap cm, const char *nick,
 	}
 	for (i = 0; i < o.n; i++)
 		owner |= o.v[i].confirmed;
+	if (owner)
+		*who = FMN_IRC_CMD_OWNER;
 
-	if (strcmp(word, "confirm") == 0)
-		rc = cmd_confirm(db, &o, arg, now, reply, cause);
-	else if (!owner) {
+	if (strcmp(word, "confirm") == 0) {
+		rc = cmd_confirm(db, &o, arg, now, reply, &confirmed, cause);
+		if (confirmed)
+			*who = FMN_IRC_CMD_CONFIRMED;
+	} else if (!owner)
 		fmn_irc_lines_add(reply, refusal);
-		*refused = 1;
-	}
 	else if (strcmp(word, "help") == 0 || strcmp(word, "?") == 0)
 		rc = cmd_help(reply);
 	else if (strcmp(word, "stop") == 0 && *arg == '\0')

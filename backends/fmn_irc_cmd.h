@@ -12,14 +12,22 @@
 
 #include "fmn_irc_text.h"
 
+/* Who a reply is for: the backend gives each a different reply budget. */
+enum fmn_irc_cmd_who {
+	FMN_IRC_CMD_STRANGER,	/* owns no confirmed IRC destination with this nick */
+	FMN_IRC_CMD_OWNER,	/* owns one; the command was carried out */
+	FMN_IRC_CMD_CONFIRMED,	/* has just confirmed a pending destination */
+};
+
 /*
  * Handle text sent by nick at time now; the reply lines (plain text, not
- * yet sanitised or split) are appended to reply, and *refused says
- * whether the reply is the refusal given to strangers. Returns 0, or -1
- * after a database error (reply then holds an apology, *cause the reason).
+ * yet sanitised or split) are appended to reply, and *who says who the
+ * sender turned out to be. A stranger's reply is always one short line.
+ * Returns 0, or -1 after a database error (reply then holds an apology,
+ * *cause the reason).
  */
 int fmn_irc_cmd_handle(sqlite3 *db, enum fmn_irc_casemap cm, const char *nick,
-    const char *text, double now, struct fmn_irc_lines *reply, int *refused,
-    char **cause);
+    const char *text, double now, struct fmn_irc_lines *reply,
+    enum fmn_irc_cmd_who *who, char **cause);
 
 #endif

@@ -1,9 +1,10 @@
 /*
- * The IRC bot's flood control: token bucket and round-robin per-target
- * line queues (see fmn_irc_flood.h).
+ * The IRC bot's flood control: token bucket, round-robin per-target
+ * line queues and per-nick reply budgets (see fmn_irc_flood.h).
  */
 #include "fmn_irc_flood.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,30 @@ fmn_irc_bucket_wait(struct fmn_irc_bucket *b, int64_t now_ms)
 		return 0;
 	ms = (1.0 - b->tokens) * b->interval_ms;
 	return (long)ms + 1;
+}
+
+int
+fmn_irc_budget_idle(const struct fmn_irc_budget *b, int64_t now_ms,
+    int64_t window_ms)
+{
+	return !b->open || now_ms - b->start_ms >= window_ms;
+}
+
+int
+fmn_irc_budget_take(struct fmn_irc_budget *b, int64_t now_ms,
+    int64_t window_ms, int limit, size_t lines)
+{
+	if (fmn_irc_budget_idle(b, now_ms, window_ms)) {
+		b->open = 1;
+		b->start_ms = now_ms;
+		b->used = 0;
+	}
+	if (b->used > 0 && (b->used >= limit ||
+	    lines > (size_t)(limit - b->used)))
+		return 0;
+	b->used = lines > (size_t)INT_MAX - (size_t)b->used ? INT_MAX :
+	    b->used + (int)lines;
+	return 1;
 }
 
 void

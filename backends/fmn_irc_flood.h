@@ -1,9 +1,11 @@
 /*
  * Flood control for the IRC bot: a token bucket (a burst of lines, then
- * one line per interval) and a queue of lines per target nick served
+ * one line per interval), a queue of lines per target nick served
  * round-robin, so one person with a long backlog cannot hold back the
- * notifications of everybody else. Times are monotonic milliseconds
- * passed in by the caller, which keeps both testable without a clock.
+ * notifications of everybody else, and a reply budget per nick, so
+ * nobody can make the bot talk much by talking to it. Times are
+ * monotonic milliseconds passed in by the caller, which keeps all three
+ * testable without a clock.
  */
 #ifndef FMN_IRC_FLOOD_H
 #define FMN_IRC_FLOOD_H
@@ -26,6 +28,31 @@ int fmn_irc_bucket_take(struct fmn_irc_bucket *b, int64_t now_ms);
 void fmn_irc_bucket_refund(struct fmn_irc_bucket *b);
 /* Milliseconds until a token is available (0: now). */
 long fmn_irc_bucket_wait(struct fmn_irc_bucket *b, int64_t now_ms);
+
+/*
+ * How many reply lines one nick has had in its current window. A window
+ * starts with the first reply after the previous one ended, so a nick
+ * that was told "limit" lines hears nothing more until window_ms after
+ * the first of them.
+ */
+struct fmn_irc_budget {
+	int64_t	 start_ms;	/* when the current window began */
+	int	 used;		/* lines charged in it */
+	int	 open;		/* a window has begun (start_ms is meaningful) */
+};
+
+/*
+ * May a reply of lines lines go out at now_ms? It may when it fits in
+ * what is left of limit, or when it is the first reply of a window (a
+ * single answer, such as a long filter list, is never cut or refused for
+ * its length alone). If so it is charged and 1 returned; otherwise 0 and
+ * nothing changes.
+ */
+int fmn_irc_budget_take(struct fmn_irc_budget *b, int64_t now_ms,
+    int64_t window_ms, int limit, size_t lines);
+/* 1 once the window has passed: the budget is whole again (forgettable). */
+int fmn_irc_budget_idle(const struct fmn_irc_budget *b, int64_t now_ms,
+    int64_t window_ms);
 
 /* One queued line. */
 struct fmn_irc_line {

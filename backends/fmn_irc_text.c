@@ -166,6 +166,44 @@ utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
 	return len;
 }
 
+/*
+ * Invisible format characters that are dropped like the control
+ * characters: with them, text from the bus could change the order in
+ * which a reader's client shows what follows (a right-to-left override
+ * makes "evil\u202Etxt.exe" read "evilexe.txt"), or hide text. ZERO
+ * WIDTH NON-JOINER and ZERO WIDTH JOINER (U+200C, U+200D) are kept: they
+ * neither move nor hide anything, and Persian, Indic scripts and emoji
+ * sequences need them to be written correctly.
+ */
+static const struct {
+	uint32_t	lo, hi;
+} sanitize_dropped[] = {
+	{ 0x061c, 0x061c },	/* ARABIC LETTER MARK */
+	{ 0x200b, 0x200b },	/* ZERO WIDTH SPACE */
+	{ 0x200e, 0x200f },	/* LEFT-TO-RIGHT and RIGHT-TO-LEFT MARK */
+	{ 0x202a, 0x202e },	/* embeddings, POP DIRECTIONAL FORMATTING, overrides */
+	{ 0x2060, 0x2060 },	/* WORD JOINER */
+	{ 0x2066, 0x2069 },	/* isolates and POP DIRECTIONAL ISOLATE */
+	{ 0x206a, 0x206f },	/* deprecated format controls (symmetric swapping...) */
+	{ 0xfeff, 0xfeff },	/* ZERO WIDTH NO-BREAK SPACE, the byte order mark */
+	{ 0xfff9, 0xfffb },	/* interlinear annotation: may hide the text it brackets */
+};
+
+static int
+sanitize_drops(uint32_t cp)
+{
+	size_t i;
+
+	if (cp < 0x061c)
+		return 0;
+	for (i = 0; i < sizeof(sanitize_dropped) / sizeof(*sanitize_dropped);
+	    i++)
+		if (cp >= sanitize_dropped[i].lo &&
+		    cp <= sanitize_dropped[i].hi)
+			return 1;
+	return 0;
+}
+
 void
 fmn_irc_sanitize(struct fmn_buf *out, const char *s)
 {
@@ -184,10 +222,14 @@ fmn_irc_sanitize(struct fmn_buf *out, const char *s)
 			n--;
 			continue;
 		}
-		if (cp == '\r' || cp == '\n' || cp == '\t')
+		/* Line breaks, Unicode's too, would break lines in clients. */
+		if (cp == '\r' || cp == '\n' || cp == '\t' || cp == 0x2028 ||
+		    cp == 0x2029)
 			fmn_buf_addc(out, ' ');
 		else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0))
 			;	/* a control character: dropped */
+		else if (sanitize_drops(cp))
+			;	/* an invisible format character: dropped */
 		else
 			fmn_buf_add(out, p, len);
 		p += len;

@@ -1,11 +1,13 @@
 /*
  * IRC text: what the bot may put after "PRIVMSG nick :". Text from the
- * bus is sanitised (no control characters, so nothing can end the line
- * and start a command), rendered with optional mIRC colours and split
- * into lines that stay under the 512-byte protocol limit once the server
- * has put its prefix in front, cutting only between UTF-8 characters and
- * never inside a colour code. Also IRC nick rules: validity and the
- * server's case mapping.
+ * bus is sanitised: no control characters, so nothing can end the line
+ * and start a command, and no bidirectional or invisible format
+ * characters, so nothing can reorder or hide what a person reads. It is
+ * rendered with optional mIRC colours and split into lines that stay
+ * under the 512-byte protocol limit once the server has put its prefix
+ * in front, cutting only between UTF-8 characters and never inside a
+ * colour code. Also IRC nick rules: validity and the server's case
+ * mapping.
  */
 #ifndef FMN_IRC_TEXT_H
 #define FMN_IRC_TEXT_H
@@ -53,10 +55,14 @@ int fmn_irc_casecmp(const char *a, const char *b, enum fmn_irc_casemap m);
 int fmn_irc_nick_valid(const char *s);
 
 /*
- * Append s to out as one line of plain text: CR, LF and TAB become a
- * space, every other C0 control (NUL, the mIRC codes, CTCP's \001) and
- * DEL are dropped, C1 controls are dropped, invalid UTF-8 becomes
- * U+FFFD. Runs of spaces are kept as they are.
+ * Append s to out as one line of plain text: CR, LF, TAB and the
+ * LINE and PARAGRAPH SEPARATOR (U+2028, U+2029) become a space, every
+ * other C0 control (NUL, the mIRC codes, CTCP's \001) and DEL are
+ * dropped, C1 controls are dropped, so are the bidirectional controls
+ * (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) and the
+ * invisible format characters that can hide text (U+200B, U+2060,
+ * U+206A-U+206F, U+FEFF, U+FFF9-U+FFFB); invalid UTF-8 becomes U+FFFD.
+ * Runs of spaces are kept as they are.
  */
 void fmn_irc_sanitize(struct fmn_buf *out, const char *s);
 

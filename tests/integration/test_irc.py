@@ -5,6 +5,7 @@ clients in the role of the people being notified."""
 import json
 import os
 import re
+import secrets
 import sqlite3
 import subprocess
 import sys
@@ -85,15 +86,22 @@ class Fmnd:
             assert time.monotonic() < deadline, self.logtext()
             time.sleep(0.05)
 
-    def publish(self, *envelopes, keep_timestamps=False):
+    def publish_start(self, *envelopes, keep_timestamps=False):
+        """Start publishing; the caller waits for the returned process."""
         path = os.path.join(self.dir, "pub-%d.json" % time.monotonic_ns())
         with open(path, "w") as f:
             for e in envelopes:
                 f.write(json.dumps(e) + "\n")
-        subprocess.run(["/usr/bin/python3", PUBLISH, "--bind", self.bus,
-                        "--timeout", "30", path] +
-                       (["--keep-timestamps"] if keep_timestamps else []),
-                       check=True, capture_output=True, timeout=60)
+        return subprocess.Popen(
+            ["/usr/bin/python3", PUBLISH, "--bind", self.bus,
+             "--timeout", "30", path] +
+            (["--keep-timestamps"] if keep_timestamps else []),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+
+    def publish(self, *envelopes, keep_timestamps=False):
+        published(self.publish_start(*envelopes,
+                                     keep_timestamps=keep_timestamps))
 
     def sql(self, query, *args):
         con = sqlite3.connect(self.db, timeout=30)
@@ -120,6 +128,16 @@ class Fmnd:
                 self.proc.wait()
         log = self.logtext()
         assert "Sanitizer" not in log and "runtime error" not in log, log
+
+
+def published(proc):
+    """Wait for a publisher from Fmnd.publish_start to have sent all."""
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    assert proc.returncode == 0, (proc.returncode, out, err)
 
 
 def start(users=("alice",), nick=BOT):
@@ -412,6 +430,187 @@ def test_digest_summary_and_more():
         assert all(e.startswith("- [wiki] Kevin made") for e in entries), \
             entries
         alice.wait_privmsg(BOT, contains="and 3 more")
+    finally:
+        fmnd.stop()
+        irc.stop()
+
+
+def test_bidi_controls_and_separators_never_reach_irc():
+    irc, fmnd, c = start()
+    try:
+        env = wiki_edit("Release\u2028QUIT :x\u2029\u202eNotes\u2066"
+                        "\u200f\u2067\u061c\ufeff\u200b")
+        env["msg"]["user"] = "Ke\u202evin\u2069"
+        env["msg"]["url"] = "https://fedoraproject.org/wiki/\u202eTest\u200e"
+        fmnd.publish(env)
+        text = c["alice"].wait_privmsg(BOT, contains="Release")
+        assert text == ('[wiki] Kevin made a wiki edit to "Release QUIT :x '
+                        'Notes" https://fedoraproject.org/wiki/Test'), \
+            ascii(text)
+        for ch in ("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068"
+                   "\u2069\u200e\u200f\u061c\u2028\u2029\u200b\ufeff"):
+            assert ch not in text, ascii(text)
+    finally:
+        fmnd.stop()
+        irc.stop()
+
+
+# What a nick that owns nothing may be told per minute (IRC_STRANGER_REPLIES).
+STRANGER_REPLIES = 3
+REFUSAL = "Sorry, I only take commands from nicks registered with fmn."
+CONFIRM_FAILED = "That confirmation code is not valid for this nick"
+
+
+def send_commands(client, commands, chunk=5):
+    """Send commands to the bot a few at a time, each few acknowledged by
+    the server (PING, PONG), so that the server's own flood control does
+    not hold them back: in a few seconds the bot has all of them."""
+    for i in range(0, len(commands), chunk):
+        for cmd in commands[i:i + chunk]:
+            client.privmsg(BOT, cmd)
+        client.sync()
+
+
+def replies(client):
+    """Every private message the bot has sent to client so far (the
+    caller makes sure, with a server round trip, that all are in)."""
+    return [t for n, t in client.privmsgs() if n.lower() == BOT.lower()]
+
+
+def collect(client, contains, n, timeout=60):
+    """The next n private messages from the bot containing text, each
+    with the time it arrived."""
+    out = []
+    for _ in range(n):
+        text = client.wait_privmsg(BOT, contains=contains, timeout=timeout)
+        out.append((time.monotonic(), text))
+    return out
+
+
+def test_stranger_flood_gets_a_few_replies_and_notifications_go_on():
+    irc, fmnd, c = start()
+    alice = c["alice"]
+    mallory = irctest.Client(irc, "mallory")
+    try:
+        commands = []
+        for i in range(30):
+            commands.append([
+                "confirm %s" % secrets.token_hex(16), "help",
+                "frobnicate %s" % secrets.token_hex(4),
+                "confirm %s" % secrets.token_hex(16),
+                ("stop", "start", "list filters")[i % 3],
+                "confirm"][i % 6])
+        n = 8
+        pub = fmnd.publish_start(*[wiki_edit("Flood %02d" % i)
+                                   for i in range(n)])
+        began = time.monotonic()
+        send_commands(mallory, commands)
+        got = collect(alice, "Flood ", n)
+        published(pub)
+        assert sorted(t for _, t in got) == sorted(
+            '[wiki] Kevin made a wiki edit to "Flood %02d" '
+            'https://fedoraproject.org/wiki/Test' % i for i in range(n)), got
+
+        # Every command mallory sent reached the bot before alice's
+        # "help" (the server relays in order; mallory's last PONG came
+        # after all of them). Replies to different nicks take turns, so
+        # by alice's 6th line every reply queued for mallory before it
+        # (3 if the budget holds) has gone out.
+        for _ in range(2):
+            alice.privmsg(BOT, "help")
+            for _ in range(3):
+                alice.wait_privmsg(BOT)
+        mallory.sync()
+        elapsed = time.monotonic() - began
+        answered = replies(mallory)
+        windows = 1 + int(elapsed // 60)
+        assert STRANGER_REPLIES <= len(answered) <= \
+            STRANGER_REPLIES * windows, (elapsed, answered)
+        for text in answered:
+            assert text.startswith(REFUSAL) or \
+                text.startswith(CONFIRM_FAILED), text
+        assert fmnd.sql("SELECT enabled FROM preferences") == [(1,)]
+
+        # Prompt: once the first notification was out, the rest needed
+        # the bucket's time for their own lines, the few budgeted
+        # replies and the delivery markers (at most one a second, so at
+        # least 0.4 of each second is left for lines at 0.6 s a line),
+        # plus slack for a busy machine. Behind 30 replies they would
+        # take twice that.
+        spread = max(t for t, _ in got) - min(t for t, _ in got)
+        assert spread <= 1.5 * (n + STRANGER_REPLIES + 1) + 10, spread
+
+        # The owner's own commands still work.
+        alice.privmsg(BOT, "stop")
+        alice.wait_privmsg(BOT, contains="stopped")
+        assert fmnd.sql("SELECT enabled FROM preferences") == [(0,)]
+        alice.privmsg(BOT, "start")
+        alice.wait_privmsg(BOT, contains="on again")
+        assert fmnd.sql("SELECT enabled FROM preferences") == [(1,)]
+    finally:
+        fmnd.stop()
+        irc.stop()
+
+
+def test_notifications_go_before_replies():
+    irc, fmnd, c = start()
+    alice = c["alice"]
+    strangers = [irctest.Client(irc, "stranger%d" % i) for i in range(6)]
+    try:
+        n = 12
+        fmnd.publish(*[wiki_edit("Queued %02d" % i) for i in range(n)])
+        # After 5 the bucket's burst is spent: the rest wait in the bot,
+        # one line per 0.6 s at best.
+        got = collect(alice, "Queued ", 5)
+        for s in strangers:
+            s.privmsg(BOT, "help")
+            s.privmsg(BOT, "confirm %s" % secrets.token_hex(16))
+        for s in strangers:
+            s.sync()            # the server has passed them to the bot
+        got += collect(alice, "Queued ", n - 5)
+        # The 12 replies waited for the 7 notifications still queued.
+        # Anything the bot sent before alice's last line reached the
+        # strangers before their PONG. After it the bot sends a marker,
+        # then replies at 0.6 s a line: a few may get in before the
+        # PONGs on a slow machine. Taking turns with alice's lines, all
+        # 12 would be out after her second.
+        early = 0
+        for s in strangers:
+            s.sync()
+            early += len(replies(s))
+        assert early <= 5, early
+        for s in strangers:
+            s.wait_privmsg(BOT, contains=REFUSAL)
+            s.wait_privmsg(BOT, contains=CONFIRM_FAILED)
+    finally:
+        fmnd.stop()
+        irc.stop()
+
+
+def test_right_secret_confirms_after_wrong_guesses():
+    irc, fmnd, c = start()
+    bob = irctest.Client(irc, "bob")
+    try:
+        fmnd.add_user("bob", confirmed=False)
+        secret = secret_of(bob.wait_privmsg(BOT,
+                                            contains="fmnctl dest confirm"))
+        bob.wait_privmsg(BOT, contains="expires")
+        before = len(replies(bob))
+        guesses = ["confirm %s" % secrets.token_hex(16) for _ in range(6)]
+        send_commands(bob, guesses + ["confirm %s" % secret])
+        # Replies to one nick keep their order: the last one is last.
+        bob.wait_privmsg(BOT, contains="Confirmed")
+        bob.sync()
+        answered = replies(bob)[before:]
+        assert answered[-1].startswith("Confirmed"), answered
+        wrong = answered[:-1]
+        assert len(wrong) == STRANGER_REPLIES, answered
+        assert all(t.startswith(CONFIRM_FAILED) for t in wrong), answered
+        assert fmnd.sql("SELECT confirmed, secret FROM destinations WHERE "
+                        "address = 'bob'") == [(1, None)]
+        # Now an owner, with an owner's budget: help answers at once.
+        bob.privmsg(BOT, "help")
+        bob.wait_privmsg(BOT, contains="Commands")
     finally:
         fmnd.stop()
         irc.stop()

@@ -3,6 +3,7 @@
  * text, nick rules, the token bucket and its fair queue, the bot's
  * commands against a real (temporary) database.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,142 @@ TEST(sanitize_removes_crlf_nul_and_controls)
 	s = sanitized("");
 	CHECK_STR(s, "");
 	free(s);
+}
+
+/* The code point cp as UTF-8 (cp is at most U+FFFF here). */
+static void
+utf8_of(uint32_t cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		out[1] = '\0';
+	} else if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		out[2] = '\0';
+	} else {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		out[3] = '\0';
+	}
+}
+
+/* Code points that must never reach a PRIVMSG line, and what they become. */
+static const struct {
+	uint32_t	 cp;
+	const char	*as;
+} hostile[] = {
+	{ 0x202a, "" }, { 0x202b, "" }, { 0x202c, "" }, { 0x202d, "" },
+	{ 0x202e, "" },			/* embeddings, PDF, overrides */
+	{ 0x2066, "" }, { 0x2067, "" }, { 0x2068, "" }, { 0x2069, "" },
+	{ 0x200e, "" }, { 0x200f, "" }, { 0x061c, "" },	/* marks */
+	{ 0x2028, " " }, { 0x2029, " " },	/* line, paragraph separator */
+	{ 0x200b, "" }, { 0x2060, "" }, { 0xfeff, "" },	/* zero width */
+	{ 0x206a, "" }, { 0x206f, "" }, { 0xfff9, "" }, { 0xfffb, "" },
+};
+
+/* Does s hold any of the hostile code points as UTF-8? */
+static int
+has_hostile(const char *s)
+{
+	char u[8];
+	size_t i;
+
+	for (i = 0; i < sizeof(hostile) / sizeof(*hostile); i++) {
+		utf8_of(hostile[i].cp, u);
+		if (strstr(s, u) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+TEST(sanitize_drops_bidi_controls_and_separators)
+{
+	char u[8], in[32], want[32], *s;
+	size_t i;
+	/* Neighbours and joiners that are ordinary text and stay. */
+	static const uint32_t kept[] = { 0x061b, 0x200c, 0x200d, 0x2027,
+	    0x202f, 0x2065, 0x2070, 0xfefe, 0xfffc, 0xfffd, 0x05d0 };
+
+	for (i = 0; i < sizeof(hostile) / sizeof(*hostile); i++) {
+		utf8_of(hostile[i].cp, u);
+		snprintf(in, sizeof(in), "evil%stxt.exe", u);
+		snprintf(want, sizeof(want), "evil%stxt.exe", hostile[i].as);
+		s = sanitized(in);
+		if (strcmp(s, want) != 0)
+			fprintf(stderr, "U+%04X\n", (unsigned)hostile[i].cp);
+		CHECK_STR(s, want);
+		CHECK(!has_hostile(s));
+		free(s);
+	}
+	for (i = 0; i < sizeof(kept) / sizeof(*kept); i++) {
+		utf8_of(kept[i], u);
+		snprintf(in, sizeof(in), "a%sb", u);
+		s = sanitized(in);
+		CHECK_STR(s, in);
+		free(s);
+	}
+	/* All of them at once, around a classic spoof. */
+	s = sanitized("\xe2\x80\xaeinvoice\xe2\x81\xa6\xe2\x80\xa8"
+	    "fdp.exe\xef\xbb\xbf\xe2\x80\x8b\xd8\x9c");
+	CHECK_STR(s, "invoice fdp.exe");
+	free(s);
+}
+
+TEST(format_drops_bidi_controls_from_every_field)
+{
+	struct fmn_notice n = { 0 };
+	struct fmn_delivery d = { 0 };
+	struct fmn_irc_lines l = { NULL, 0, 0 };
+	struct fmn_buf all;
+	size_t i;
+
+	n.topic = "org.fedoraproject.prod.wiki.article.edit";
+	n.category = "wi\xe2\x80\xaeki";
+	n.subtitle = "kevin\xe2\x80\xae made\xe2\x80\xa8" "an edit"
+	    "\xe2\x80\xa9\xe2\x81\xa7to \xe2\x80\x8f\"x\"\xef\xbb\xbf";
+	n.link = "https://example.org/\xe2\x80\xaeTest\xe2\x80\xa8";
+	d.kind = FMN_DELIVERY_SINGLE;
+	d.address = "alice";
+	d.verbose = 1;
+	d.notices = &n;
+	d.n_notices = 1;
+	fmn_irc_format(&d, 10, 400, &l);
+	CHECK_INT(l.n, 1);
+	CHECK_STR(l.v[0], "[wiki] kevin made an edit to \"x\" "
+	    "https://example.org/Test ");
+	fmn_irc_lines_free(&l);
+
+	/* With colours, and in a digest. */
+	d.markup = 1;
+	d.kind = FMN_DELIVERY_DIGEST;
+	d.n_omitted = 1;
+	fmn_irc_format(&d, 10, 400, &l);
+	CHECK_INT(l.n, 3);
+	fmn_buf_init(&all);
+	join_lines(&l, &all, "|");
+	CHECK(!has_hostile(all.data));
+	CHECK(strstr(all.data, "kevin made an edit") != NULL);
+	fmn_buf_free(&all);
+	fmn_irc_lines_free(&l);
+
+	/* A confirmation: the account name and the secret. */
+	memset(&d, 0, sizeof(d));
+	d.kind = FMN_DELIVERY_CONFIRM;
+	d.user = "ali\xe2\x80\xae" "ce";
+	d.address = "alice";
+	d.secret = "s3c\xe2\x80\xa8r3t\xe2\x81\xa9";
+	fmn_irc_format(&d, 10, 400, &l);
+	fmn_buf_init(&all);
+	join_lines(&l, &all, "|");
+	CHECK(!has_hostile(all.data));
+	CHECK(strstr(all.data, "account alice asked") != NULL);
+	CHECK(strstr(all.data, "confirm s3c r3t") != NULL);
+	for (i = 0; i < l.n; i++)
+		CHECK(only_own_codes(l.v[i]));
+	fmn_buf_free(&all);
+	fmn_irc_lines_free(&l);
 }
 
 TEST(format_keeps_commands_as_text)
@@ -446,6 +583,45 @@ TEST(token_bucket_fair_across_targets)
 	CHECK(q == NULL);
 }
 
+TEST(reply_budget_counts_lines_per_window)
+{
+	struct fmn_irc_budget b;
+	int64_t t;
+	int i;
+
+	/* A stranger: 3 one-line replies, then nothing till the window ends. */
+	memset(&b, 0, sizeof(b));
+	CHECK(fmn_irc_budget_idle(&b, 0, 60000));
+	for (i = 0; i < 3; i++)
+		CHECK(fmn_irc_budget_take(&b, 1000 + i, 60000, 3, 1));
+	for (t = 1003; t < 61000; t += 997)
+		CHECK(!fmn_irc_budget_take(&b, t, 60000, 3, 1));
+	CHECK(!fmn_irc_budget_idle(&b, 60999, 60000));
+	CHECK(!fmn_irc_budget_take(&b, 60999, 60000, 3, 1));
+	/* Silence does not move the window: it ends a minute after it began. */
+	CHECK(fmn_irc_budget_idle(&b, 61000, 60000));
+	CHECK(fmn_irc_budget_take(&b, 61000, 60000, 3, 1));
+	CHECK(fmn_irc_budget_take(&b, 61001, 60000, 3, 2));
+	CHECK(!fmn_irc_budget_take(&b, 61002, 60000, 3, 1));
+
+	/* A window may begin at time 0 of the clock. */
+	memset(&b, 0, sizeof(b));
+	CHECK(fmn_irc_budget_take(&b, 0, 60000, 3, 3));
+	CHECK(!fmn_irc_budget_take(&b, 1, 60000, 3, 1));
+
+	/* An owner: a long first answer goes whole, later ones if they fit. */
+	memset(&b, 0, sizeof(b));
+	CHECK(fmn_irc_budget_take(&b, 5000, 60000, 30, 45));
+	CHECK(!fmn_irc_budget_take(&b, 5001, 60000, 30, 1));
+	memset(&b, 0, sizeof(b));
+	CHECK(fmn_irc_budget_take(&b, 5000, 60000, 30, 22));
+	CHECK(fmn_irc_budget_take(&b, 5001, 60000, 30, 3));
+	CHECK(!fmn_irc_budget_take(&b, 5002, 60000, 30, 22));
+	CHECK(fmn_irc_budget_take(&b, 5003, 60000, 30, 5));
+	CHECK(!fmn_irc_budget_take(&b, 5004, 60000, 30, 1));
+	CHECK(fmn_irc_budget_take(&b, 65000, 60000, 30, 22));
+}
+
 TEST(queue_drop_and_unpop)
 {
 	struct fmn_irc_queue *q = fmn_irc_queue_new();
@@ -525,18 +701,22 @@ pref_enabled(sqlite3 *db)
 }
 
 static char *
-cmd(sqlite3 *db, const char *nick, const char *text, int *refused)
+cmd(sqlite3 *db, const char *nick, const char *text,
+    enum fmn_irc_cmd_who *who)
 {
 	struct fmn_irc_lines l = { NULL, 0, 0 };
 	struct fmn_buf b;
 	char *cause = NULL;
-	int r;
+	enum fmn_irc_cmd_who w;
 
 	CHECK_INT(fmn_irc_cmd_handle(db, FMN_IRC_CASEMAP_RFC1459, nick, text,
-	    1000, &l, &r, &cause), 0);
+	    1000, &l, &w, &cause), 0);
 	free(cause);
-	if (refused != NULL)
-		*refused = r;
+	/* A stranger's reply is one line: its budget counts lines. */
+	if (w == FMN_IRC_CMD_STRANGER || w == FMN_IRC_CMD_CONFIRMED)
+		CHECK_INT(l.n, 1);
+	if (who != NULL)
+		*who = w;
 	fmn_buf_init(&b);
 	join_lines(&l, &b, "|");
 	fmn_buf_addc(&b, '\0');
@@ -548,26 +728,26 @@ TEST(commands_from_owner)
 {
 	char path[64], *r;
 	sqlite3 *db = cmd_db(path, sizeof(path));
-	int refused;
+	enum fmn_irc_cmd_who who;
 
-	r = cmd(db, "alice{M}", "help", &refused);	/* rfc1459 folding */
-	CHECK(!refused);
+	r = cmd(db, "alice{M}", "help", &who);	/* rfc1459 folding */
+	CHECK(who == FMN_IRC_CMD_OWNER);
 	CHECK(strstr(r, "stop") != NULL && strstr(r, "confirm") != NULL);
 	free(r);
-	r = cmd(db, "Alice[m]", "  STOP ", &refused);
+	r = cmd(db, "Alice[m]", "  STOP ", &who);
 	CHECK(strstr(r, "stopped") != NULL);
 	CHECK_INT(pref_enabled(db), 0);
 	free(r);
-	r = cmd(db, "Alice[m]", "\002start\017", &refused);
+	r = cmd(db, "Alice[m]", "\002start\017", &who);
 	CHECK(strstr(r, "on again") != NULL);
 	CHECK_INT(pref_enabled(db), 1);
 	free(r);
-	r = cmd(db, "Alice[m]", "list filters", &refused);
+	r = cmd(db, "Alice[m]", "list filters", &who);
 	CHECK_STR(r, "IRC filters of alice:|1. my packages: owned:alice "
 	    "!user:alice");
 	free(r);
-	r = cmd(db, "Alice[m]", "frobnicate", &refused);
-	CHECK(strstr(r, "help") != NULL && !refused);
+	r = cmd(db, "Alice[m]", "frobnicate", &who);
+	CHECK(strstr(r, "help") != NULL && who == FMN_IRC_CMD_OWNER);
 	free(r);
 	sqlite3_close(db);
 	unlink(path);
@@ -577,21 +757,39 @@ TEST(commands_refused_from_others)
 {
 	char path[64], *r, *r2;
 	sqlite3 *db = cmd_db(path, sizeof(path));
-	int refused;
+	enum fmn_irc_cmd_who who;
 
-	r = cmd(db, "mallory", "stop", &refused);
-	CHECK(refused);
+	r = cmd(db, "mallory", "stop", &who);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
 	CHECK(strstr(r, "Sorry") != NULL);
 	CHECK(strstr(r, "alice") == NULL);
 	CHECK_INT(pref_enabled(db), 1);
-	r2 = cmd(db, "mallory", "list filters", &refused);
-	CHECK(refused);
+	r2 = cmd(db, "mallory", "list filters", &who);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
 	CHECK_STR(r2, r);	/* the same answer whatever was asked */
 	free(r2);
 	/* A pending (unconfirmed) nick may confirm, nothing else. */
-	r2 = cmd(db, "bob", "help", &refused);
-	CHECK(refused);
+	r2 = cmd(db, "bob", "help", &who);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
 	CHECK_STR(r2, r);
+	free(r2);
+	/* Whatever a stranger sends, it is answered as one, in a line. */
+	r2 = cmd(db, "mallory", "frobnicate \xe2\x80\xae now", &who);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
+	CHECK_STR(r2, r);
+	free(r2);
+	r2 = cmd(db, "mallory", "confirm 00112233445566778899aabbccddeeff",
+	    &who);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
+	CHECK(strstr(r2, "not valid") != NULL);
+	free(r2);
+	r2 = cmd(db, "mallory", "confirm", &who);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
+	free(r2);
+	/* An owner's wrong code is an owner's reply. */
+	r2 = cmd(db, "alice[m]", "confirm nope", &who);
+	CHECK(who == FMN_IRC_CMD_OWNER);
+	CHECK(strstr(r2, "not valid") != NULL);
 	free(r2);
 	free(r);
 	sqlite3_close(db);
@@ -603,16 +801,19 @@ TEST(confirm_by_secret)
 	char path[64], *r, *wrong;
 	sqlite3 *db = cmd_db(path, sizeof(path));
 	sqlite3_stmt *st;
-	int refused;
+	enum fmn_irc_cmd_who who;
 
-	wrong = cmd(db, "bob", "confirm bad-secret", &refused);
+	wrong = cmd(db, "bob", "confirm bad-secret", &who);
 	CHECK(strstr(wrong, "not valid") != NULL);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
 	/* Another nick with the right secret: the same answer, no effect. */
-	r = cmd(db, "mallory", "confirm good-secret", &refused);
+	r = cmd(db, "mallory", "confirm good-secret", &who);
 	CHECK_STR(r, wrong);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
 	free(r);
-	r = cmd(db, "BOB", "confirm  good-secret ", &refused);
+	r = cmd(db, "BOB", "confirm  good-secret ", &who);
 	CHECK(strstr(r, "Confirmed") != NULL);
+	CHECK(who == FMN_IRC_CMD_CONFIRMED);
 	CHECK(strstr(r, "bob") != NULL);
 	free(r);
 	sqlite3_prepare_v2(db, "SELECT confirmed, secret IS NULL FROM "
@@ -622,14 +823,15 @@ TEST(confirm_by_secret)
 	CHECK_INT(sqlite3_column_int(st, 1), 1);
 	sqlite3_finalize(st);
 	/* Now bob owns the nick. */
-	r = cmd(db, "bob", "help", &refused);
-	CHECK(!refused);
+	r = cmd(db, "bob", "help", &who);
+	CHECK(who == FMN_IRC_CMD_OWNER);
 	free(r);
 	/* Expired secrets do not work. */
 	CHECK(fmn_store_exec(db, "UPDATE destinations SET confirmed = 0, "
 	    "secret = 'old', expires = 10 WHERE user_id = 2", NULL) == 0);
-	r = cmd(db, "bob", "confirm old", &refused);
+	r = cmd(db, "bob", "confirm old", &who);
 	CHECK_STR(r, wrong);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
 	free(r);
 	free(wrong);
 	sqlite3_close(db);
