@@ -89,6 +89,21 @@ fmn_facts_clear(struct fmn_facts *f)
 	f->agent = f->link = f->subtitle = f->long_form = NULL;
 }
 
+/*
+ * Is s empty or only white space? Such a msg_id names nothing: taken as
+ * an id, every message of a publisher that sends "" would be a duplicate
+ * of its first one.
+ */
+static int
+blank_id(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n' &&
+		    *s != '\f' && *s != '\v')
+			return 0;
+	return 1;
+}
+
 /* The fourth dot-separated token of the topic, or "". */
 static char *
 topic_category(const char *topic)
@@ -155,7 +170,8 @@ fmn_msg_from_json(json_t *env, const char *frame_topic, char **cause)
 	m = xcalloc(1, sizeof(*m));
 	m->env = json_incref(env);
 	m->topic = json_string_value(topic);
-	m->msg_id = json_is_string(id) ? json_string_value(id) : NULL;
+	m->msg_id = json_is_string(id) && !blank_id(json_string_value(id)) ?
+	    json_string_value(id) : NULL;
 	m->timestamp = ts ? json_number_value(ts) : 0;
 	m->category = topic_category(m->topic);
 	m->body = body;

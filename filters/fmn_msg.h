@@ -34,7 +34,7 @@ void fmn_facts_clear(struct fmn_facts *f);
 struct fmn_msg {
 	json_t		*env;		/* the whole envelope (owned) */
 	const char	*topic;		/* inside env */
-	const char	*msg_id;	/* inside env; NULL when absent */
+	const char	*msg_id;	/* inside env; NULL when absent or blank */
 	double		 timestamp;	/* 0 when absent */
 	char		*category;	/* fourth topic token, "" if none */
 	json_t		*body;		/* env["msg"], borrowed */

@@ -237,6 +237,34 @@ def test_duplicates_dropped_also_after_restart():
         assert s.close() == 0
 
 
+def test_empty_msg_id_is_no_id_and_never_a_duplicate():
+    """A publisher that sends msg_id "" (or blanks) has no ids: every
+    such message is processed, none is taken for a copy of the first,
+    and none is stored under the id ""."""
+    s = Setup()
+    try:
+        fmndtest.add_user(s.db, "ralph", rules=["category:wiki"])
+        s.sync()
+        for i, mid in enumerate(["", "", " \t"]):
+            env = wiki(title="No id %d" % i)
+            env["msg_id"] = mid
+            s.pub.send(env)
+        st = wait_until(lambda: (lambda st: st["messages_processed"] +
+                                 st["messages_duplicate"] >= 3 and st)(
+            s.status()), 30, 0.05, "3 messages processed or dropped")
+        assert st["messages_processed"] == 3, st
+        assert st["messages_duplicate"] == 0, st
+        s.wait_counter("notifications_delivered", 3)
+        con = sqlite3.connect(s.db)
+        try:
+            ids = [r[0] for r in con.execute("SELECT msg_id FROM messages")]
+        finally:
+            con.close()
+        assert ids == [None, None, None], ids
+    finally:
+        assert s.close() == 0
+
+
 def test_retention_removes_old_rows_and_keeps_pending_ones():
     s = Setup(conf="[store]\nretention = 2\n[delivery]\nretry_max = 1\n")
     try:

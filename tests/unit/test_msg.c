@@ -87,6 +87,34 @@ TEST(msg_id_absent_is_fine)
 	fmn_msg_destroy(&m);
 }
 
+/* "" is what a publisher without an id sends: no id, not one shared id. */
+TEST(empty_msg_id_is_no_msg_id)
+{
+	static const char *const ids[] = { "\"\"", "\" \"", "\"\\t\\r\\n \"" };
+	char *cause = NULL, *env, *sum;
+	struct fmn_msg *m;
+	size_t i;
+
+	for (i = 0; i < FMN_NELEM(ids); i++) {
+		env = xasprintf("{\"topic\": \"a.b.c.d\", \"msg\": 1, "
+		    "\"msg_id\": %s}", ids[i]);
+		m = parse(NULL, env, &cause);
+		CHECK(m != NULL);
+		if (m != NULL) {
+			CHECK(m->msg_id == NULL);
+			sum = fmn_msg_summary(m);
+			CHECK(strstr(sum, "msg_id") == NULL);
+			free(sum);
+		}
+		fmn_msg_destroy(&m);
+		free(env);
+	}
+	m = parse(NULL, "{\"topic\": \"a.b.c.d\", \"msg\": 1, "
+	    "\"msg_id\": \" x \"}", &cause);
+	CHECK(m != NULL && m->msg_id != NULL && strcmp(m->msg_id, " x ") == 0);
+	fmn_msg_destroy(&m);
+}
+
 TEST(msg_id_and_category)
 {
 	char *cause = NULL;
