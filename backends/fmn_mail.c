@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "fmn_msg.h"
+#include "fmn_valid.h"
 
 /* Headers we aim to keep under (RFC 5322 2.1.1 "SHOULD"). */
 #define MAIL_LINE_SOFT		78
@@ -297,25 +298,6 @@ format_utc(struct fmn_buf *out, double t)
 	    tm.tm_min, tm.tm_sec);
 }
 
-int
-fmn_mail_address_valid(const char *addr)
-{
-	const char *at = NULL, *p;
-
-	if (addr == NULL || *addr == '\0' || strlen(addr) > 254)
-		return 0;
-	for (p = addr; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c <= 0x20 || c >= 0x7f || strchr("<>()[],;:\\\"", c) != NULL)
-			return 0;
-		if (c == '@')
-			at = p;
-	}
-	return at != NULL && at != addr && at[1] != '\0' && at[1] != '.' &&
-	    p[-1] != '.';
-}
-
 char *
 fmn_mail_envelope_from(const char *from)
 {
@@ -332,7 +314,7 @@ fmn_mail_envelope_from(const char *from)
 			from++;
 		addr = xstrndup(from, strcspn(from, " \t"));
 	}
-	if (!fmn_mail_address_valid(addr)) {
+	if (!fmn_valid_email(addr, NULL)) {
 		free(addr);
 		return NULL;
 	}
@@ -873,12 +855,17 @@ fmn_mail_format(const struct fmn_delivery *d, const struct fmn_config *cfg,
     double now, struct fmn_buf *out, char **cause)
 {
 	struct fmn_buf body, subject;
-	char *from;
+	char *from, *why = NULL;
 	size_t shown = d->n_notices;
 	int qp;
 
-	if (!fmn_mail_address_valid(d->address)) {
-		fmn_set_cause(cause, "not a usable e-mail address");
+	/*
+	 * The check fmnctl applied; a row stored before it was this strict
+	 * fails here, permanently, with the same reason.
+	 */
+	if (!fmn_valid_email(d->address, &why)) {
+		fmn_set_cause(cause, "not a usable e-mail address: %s", why);
+		free(why);
 		return -1;
 	}
 	if (d->kind != FMN_DELIVERY_CONFIRM && d->n_notices == 0) {

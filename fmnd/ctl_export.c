@@ -221,11 +221,16 @@ check_user(json_t *u, size_t ui, struct token_cache *tc, struct fmn_hmap *seen,
 			    where);
 			return -1;
 		}
-		if (a == NULL || (strcmp(c, "email") == 0 ?
-		    !fmn_valid_email(a) : !fmn_valid_nick(a))) {
-			fmn_set_cause(cause, "%s: \"%s\" is not %s", where,
-			    a ? a : "", strcmp(c, "email") == 0 ?
-			    "an e-mail address" : "an IRC nick");
+		if (strcmp(c, "email") == 0 && !fmn_valid_email(a, &why)) {
+			fmn_set_cause(cause, "%s: \"%s\" is not an e-mail "
+			    "address fmn can deliver to: %s", where, a ? a : "",
+			    why);
+			free(why);
+			return -1;
+		}
+		if (strcmp(c, "irc") == 0 && !fmn_valid_nick(a)) {
+			fmn_set_cause(cause, "%s: \"%s\" is not an IRC nick",
+			    where, a ? a : "");
 			return -1;
 		}
 		if (opt_bool(d, "confirmed", 0, &b, where, cause) != 0)

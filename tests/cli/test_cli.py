@@ -326,6 +326,37 @@ def test_bad_data_refused_and_nothing_changes():
         refused(db, args, 1, why)
 
 
+# Addresses the mail side could never deliver to: refused when they are
+# added, not failed on forever after.
+UNDELIVERABLE = [
+    '"quoted"@example.org',
+    '"a b"@example.org',
+    "alice(comment)@example.org",
+    "alice@example.org (Alice)",
+    "j\u00f6rg@example.org",
+    ".alice@example.org",
+    "al..ice@example.org",
+    "alice@-example.org",
+    "alice@example.org.",
+    "a\\b@example.org",
+    "alice@[192.0.2.1]",
+    "a" * 65 + "@example.org",
+    "alice@" + "b" * 250 + ".org",
+]
+
+
+def test_dest_add_refuses_addresses_mail_cannot_deliver():
+    db = setup_alice()
+    for address in UNDELIVERABLE:
+        refused(db, ["dest", "add", "alice", "email", address], 1,
+                "not an e-mail address")
+    p = fmnctl("dest", "add", "alice", "email", '"quoted"@example.org',
+               db=db)
+    assert "quote" in p.stderr, p.stderr
+    fmnctl("dest", "add", "alice", "email", "o'brien+fmn@example.org",
+           db=db, check=0)
+
+
 def test_bad_rule_message_names_token_and_reason():
     db = setup_alice()
     p = fmnctl("filter", "add", "alice", "email", "f", "user:ok",

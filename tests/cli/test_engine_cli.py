@@ -813,5 +813,20 @@ def test_import_refused_whole_on_any_bad_part():
     refused(db, ["import", path], 1, "frank")
 
 
+def test_import_refuses_addresses_mail_cannot_deliver():
+    db = fmntest.tmpdb()
+    build_config(db)
+    d = fmntest.tmpdir()
+    for i, address in enumerate(['"quoted"@example.org',
+                                 "frank(work)@example.org",
+                                 "fr..ank@example.org",
+                                 "frank@-example.org"]):
+        doc = good_doc()
+        doc["users"][1]["destinations"][0]["address"] = address
+        refused(db, ["import", write(d, "addr%d.json" % i, doc)], 1,
+                "addr%d.json" % i, "frank", "destination 1", address,
+                "nothing imported")
+
+
 if __name__ == "__main__":
     fmntest.main(globals())

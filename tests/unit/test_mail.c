@@ -11,6 +11,7 @@
 #include "fmn_msg.h"
 #include "fmn_test.h"
 #include "fmn_util.h"
+#include "fmn_valid.h"
 
 #define T0 1709633472.0		/* 2024-03-05 10:11:12 UTC */
 
@@ -486,6 +487,48 @@ TEST(many_packages_counted)
 	fmn_strset_clear(&many);
 	free(h);
 	free(m);
+	fmn_config_free(&cfg);
+}
+
+/*
+ * The formatter refuses exactly what fmnctl refuses (one check), so an
+ * address stored by dest add or import never fails at delivery for its
+ * form.
+ */
+TEST(address_check_is_the_cli_check)
+{
+	static const char *const addrs[] = {
+		"alice@example.org", "o'brien@example.org", "alice@localhost",
+		"\"quoted\"@example.org", "alice(c)@example.org",
+		".alice@example.org", "al..ice@example.org",
+		"alice@-example.org", "alice@mailhost", "j\xc3\xb6rg@example.org",
+	};
+	struct fmn_config cfg;
+	struct fmn_notice n;
+	struct fmn_delivery d;
+	struct fmn_buf b;
+	char *cause = NULL;
+	size_t i;
+	int rc;
+
+	setup(&cfg);
+	n = notice(1, "x");
+	d = delivery(FMN_DELIVERY_SINGLE, &n, 1);
+	for (i = 0; i < FMN_NELEM(addrs); i++) {
+		d.address = addrs[i];
+		fmn_buf_init(&b);
+		rc = fmn_mail_format(&d, &cfg, T0, &b, &cause);
+		if ((rc == 0) != fmn_valid_email(addrs[i], NULL))
+			fprintf(stderr, "%s: formatter %d, check %d\n", addrs[i],
+			    rc, fmn_valid_email(addrs[i], NULL));
+		CHECK((rc == 0) == fmn_valid_email(addrs[i], NULL));
+		CHECK(rc == 0 || (cause != NULL &&
+		    strstr(cause, "e-mail address") != NULL));
+		fmn_buf_free(&b);
+		free(cause);
+		cause = NULL;
+	}
+	CHECK(!fmn_valid_email("\"quoted\"@example.org", NULL));
 	fmn_config_free(&cfg);
 }
 
