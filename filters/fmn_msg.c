@@ -178,6 +178,27 @@ fmn_msg_from_json(json_t *env, const char *frame_topic, char **cause)
 	return m;
 }
 
+json_t *
+fmn_msg_load_json(const char *text, size_t len, json_error_t *err)
+{
+	json_error_t local;
+	json_t *env;
+
+	if (err == NULL)
+		err = &local;
+	/* jansson refuses invalid UTF-8 and embedded NULs by default. */
+	env = json_loadb(text, len, 0, err);
+	/*
+	 * JSON has no limit on integers, jansson's json_int_t has: a
+	 * 30-digit build id fails the parse. Only then, parse again with
+	 * every integer as a double (exact up to 2^53, close beyond), so
+	 * that ordinary envelopes keep exact integers.
+	 */
+	if (env == NULL && json_error_code(err) == json_error_numeric_overflow)
+		env = json_loadb(text, len, JSON_DECODE_INT_AS_REAL, err);
+	return env;
+}
+
 struct fmn_msg *
 fmn_msg_parse(const char *frame_topic, const char *json, size_t len,
     char **cause)
@@ -190,8 +211,7 @@ fmn_msg_parse(const char *frame_topic, const char *json, size_t len,
 		fmn_set_cause(cause, "no envelope");
 		return NULL;
 	}
-	/* jansson refuses invalid UTF-8 and embedded NULs by default. */
-	env = json_loadb(json, len, 0, &err);
+	env = fmn_msg_load_json(json, len, &err);
 	if (env == NULL) {
 		fmn_set_cause(cause, "invalid JSON at line %d column %d: %s",
 		    err.line, err.column, err.text);

@@ -44,6 +44,13 @@ struct fmn_msg {
 };
 
 /*
+ * The JSON of an envelope, as every reader of envelopes (the bus, fmnctl
+ * meta and match, fmn_msg_parse) parses it: strict UTF-8, and integers
+ * too big for json_int_t accepted as doubles rather than refused. NULL
+ * and *err (when err is not NULL) on invalid JSON.
+ */
+json_t *fmn_msg_load_json(const char *text, size_t len, json_error_t *err);
+/*
  * Parse and validate an envelope. frame_topic, when not NULL, is the
  * ZeroMQ topic frame and must equal the envelope's topic. Returns NULL
  * and sets *cause on an invalid envelope.

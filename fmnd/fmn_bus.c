@@ -372,7 +372,7 @@ fmn_bus_read(struct fmn_bus *b, size_t k, struct fmn_bus_msg *out)
 		    "the envelope frame is not UTF-8");
 	fmn_buf_reset(&b->topicbuf);
 	fmn_buf_add(&b->topicbuf, topic, tlen);
-	env = json_loadb(body, blen, 0, &jerr);
+	env = fmn_msg_load_json(body, blen, &jerr);
 	if (env == NULL)
 		return bus_invalid(b, k, BUS_INV_JSON, "topic %.200s: %s "
 		    "(line %d, column %d)", b->topicbuf.data, jerr.text,

@@ -265,6 +265,29 @@ def test_empty_msg_id_is_no_id_and_never_a_duplicate():
         assert s.close() == 0
 
 
+def test_huge_integers_are_processed_not_invalid_json():
+    """An envelope with an integer past 64 bits is valid JSON: fmnd
+    processes and delivers it rather than counting invalid JSON."""
+    s = Setup()
+    try:
+        fmndtest.add_user(s.db, "kernelfan", rules=["package:kernel"])
+        s.sync()
+        env = build_msg()
+        env["msg"]["build_id"] = 123456789012345678901234567890
+        s.pub.send(env)
+        s.pub.send(build_msg())
+        st = wait_until(lambda: (lambda st: st["messages_processed"] +
+                                 st["messages_invalid"] >= 2 and st)(
+            s.status()), 30, 0.05, "2 messages processed or refused")
+        assert st["messages_invalid_json"] == 0, st
+        assert st["messages_processed"] == 2, st
+        s.wait_counter("notifications_delivered", 2)
+        ids = [n["msg_id"] for d in s.deliveries() for n in d["notices"]]
+        assert env["msg_id"] in ids, ids
+    finally:
+        assert s.close() == 0
+
+
 def test_retention_removes_old_rows_and_keeps_pending_ones():
     s = Setup(conf="[store]\nretention = 2\n[delivery]\nretry_max = 1\n")
     try:

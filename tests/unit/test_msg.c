@@ -115,6 +115,50 @@ TEST(empty_msg_id_is_no_msg_id)
 	fmn_msg_destroy(&m);
 }
 
+/*
+ * JSON puts no bound on integers; jansson does (json_int_t). A koji
+ * build id past 2^63 is still a valid envelope, and ordinary integers
+ * stay integers.
+ */
+TEST(huge_integers_are_valid_json)
+{
+	char *cause = NULL;
+	struct fmn_msg *m;
+	json_t *v;
+
+	m = parse(NULL, "{\"topic\": \"org.fedoraproject.prod.buildsys.build."
+	    "state.change\", \"msg\": {\"build_id\": "
+	    "123456789012345678901234567890, \"name\": \"kernel\"}, "
+	    "\"msg_id\": \"2024-big\", \"timestamp\": 1700000000, "
+	    "\"i\": -99999999999999999999}", &cause);
+	if (m == NULL)
+		fprintf(stderr, "  cause: %s\n", cause);
+	CHECK(m != NULL);
+	if (m != NULL) {
+		v = json_object_get(m->body, "build_id");
+		CHECK(json_is_number(v));
+		CHECK(json_number_value(v) > 1.2e29 &&
+		    json_number_value(v) < 1.3e29);
+		CHECK_STR(m->msg_id, "2024-big");
+		CHECK(m->timestamp == 1700000000.0);
+		CHECK_STR(m->category, "buildsys");
+	}
+	fmn_msg_destroy(&m);
+	free(cause);
+	cause = NULL;
+	m = parse(NULL, "{\"topic\": \"a.b.c.d\", \"msg\": "
+	    "{\"n\": 9007199254740993}}", &cause);
+	CHECK(m != NULL);
+	if (m != NULL) {
+		v = json_object_get(m->body, "n");
+		CHECK(json_is_integer(v));
+		CHECK(json_integer_value(v) == 9007199254740993LL);
+	}
+	fmn_msg_destroy(&m);
+	refused(NULL, "{\"topic\": \"a.b.c.d\", \"msg\": "
+	    "123456789012345678901234567890", "invalid JSON");
+}
+
 TEST(msg_id_and_category)
 {
 	char *cause = NULL;
