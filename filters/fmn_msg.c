@@ -166,6 +166,11 @@ fmn_msg_from_json(json_t *env, const char *frame_topic, char **cause)
 		fmn_set_cause(cause, "msg_id contains a NUL character");
 		return NULL;
 	}
+	if (json_is_string(id) && json_string_length(id) > FMN_MSG_ID_MAX) {
+		fmn_set_cause(cause, "msg_id is %zu bytes, more than the %d an "
+		    "id may have", json_string_length(id), FMN_MSG_ID_MAX);
+		return NULL;
+	}
 
 	m = xcalloc(1, sizeof(*m));
 	m->env = json_incref(env);

@@ -31,6 +31,13 @@ struct fmn_facts {
 };
 void fmn_facts_clear(struct fmn_facts *f);
 
+/*
+ * The longest msg_id taken, in bytes: ids are a year and a UUID, so a
+ * longer one is refused as an invalid envelope rather than stored,
+ * indexed and carried into every notification.
+ */
+#define FMN_MSG_ID_MAX	1024
+
 struct fmn_msg {
 	json_t		*env;		/* the whole envelope (owned) */
 	const char	*topic;		/* inside env */

@@ -288,6 +288,35 @@ def test_huge_integers_are_processed_not_invalid_json():
         assert s.close() == 0
 
 
+def test_msg_id_of_500_kb_is_an_invalid_envelope():
+    """A msg_id no publisher uses (past 1024 bytes) is refused at
+    intake with a reason, not stored, matched and put in mail headers."""
+    s = Setup()
+    try:
+        fmndtest.add_user(s.db, "ralph", rules=["category:wiki"])
+        s.sync()
+        s.pub.send(wiki(msg_id="2024-" + "x" * (500 * 1024)))
+        s.pub.send(wiki(msg_id="2024-" + "y" * 1019))
+        st = wait_until(lambda: (lambda st: st["messages_processed"] +
+                                 st["messages_invalid"] >= 2 and st)(
+            s.status()), 30, 0.05, "2 messages processed or refused")
+        assert st["messages_invalid_envelope"] == 1, st
+        assert st["messages_processed"] == 1, st
+        log = s.d.log()
+        assert "invalid message (envelope)" in log, log
+        assert "msg_id is 512005 bytes" in log, log
+        s.wait_counter("notifications_delivered", 1)
+        con = sqlite3.connect(s.db)
+        try:
+            lens = [r[0] for r in con.execute(
+                "SELECT length(msg_id) FROM messages")]
+        finally:
+            con.close()
+        assert lens == [1024], lens
+    finally:
+        assert s.close() == 0
+
+
 def test_retention_removes_old_rows_and_keeps_pending_ones():
     s = Setup(conf="[store]\nretention = 2\n[delivery]\nretry_max = 1\n")
     try:

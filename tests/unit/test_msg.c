@@ -159,6 +159,26 @@ TEST(huge_integers_are_valid_json)
 	    "123456789012345678901234567890", "invalid JSON");
 }
 
+/* No id anyone uses is 1 KB long; a longer one is refused, not stored. */
+TEST(msg_id_over_1024_bytes_refused)
+{
+	char *cause = NULL, *env, id[1100];
+	struct fmn_msg *m;
+
+	memset(id, 'x', sizeof(id));
+	env = xasprintf("{\"topic\": \"a.b.c.d\", \"msg\": 1, "
+	    "\"msg_id\": \"%.1024s\"}", id);
+	m = parse(NULL, env, &cause);
+	CHECK(m != NULL && m->msg_id != NULL && strlen(m->msg_id) == 1024);
+	fmn_msg_destroy(&m);
+	free(env);
+	env = xasprintf("{\"topic\": \"a.b.c.d\", \"msg\": 1, "
+	    "\"msg_id\": \"%.1025s\"}", id);
+	refused(NULL, env, "msg_id is 1025 bytes");
+	free(env);
+	free(cause);
+}
+
 TEST(msg_id_and_category)
 {
 	char *cause = NULL;
