@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "fmn_msg.h"
+#include "fmn_valid.h"
 
 /* Headers we aim to keep under (RFC 5322 2.1.1 "SHOULD"). */
 #define MAIL_LINE_SOFT		78
@@ -33,6 +34,15 @@
 #define MAIL_MAX_VALUES		20
 /* Digest summary lines are cut at this many bytes. */
 #define MAIL_SUMMARY_MAX	160
+/*
+ * Bus data has no length limit, headers must have one: an X-Fedmsg-* or
+ * X-Fmn-Filter value is cut at this many characters, the subject at
+ * MAIL_SUBJECT_MAX, the message id in the body at the longest intake
+ * takes.
+ */
+#define MAIL_VALUE_MAX		256
+#define MAIL_SUBJECT_MAX	512
+#define MAIL_BODY_ID_MAX	FMN_MSG_ID_MAX
 
 enum clean_mode {
 	CLEAN_HEADER,		/* one line: controls become spaces, collapsed */
@@ -247,14 +257,41 @@ header_text(struct fmn_buf *out, const char *name, const char *value)
 	fmn_buf_adds(out, "\r\n");
 }
 
-/* Clean then write an unstructured header. */
+/*
+ * Cut what was appended to b from start on (cleaned text: valid UTF-8)
+ * to at most max characters, the last three "..." when it was longer.
+ */
+static void
+cut_chars(struct fmn_buf *b, size_t start, size_t max)
+{
+	size_t i, chars = 0, keep = start;
+
+	for (i = start; i < b->len; i++) {
+		if (((unsigned char)b->data[i] & 0xc0) == 0x80)
+			continue;
+		if (chars == max - 3)
+			keep = i;
+		if (++chars > max)
+			break;
+	}
+	if (chars <= max)
+		return;
+	b->len = keep;
+	b->data[keep] = '\0';
+	fmn_buf_adds(b, "...");
+}
+
+/* Clean, cut to MAIL_VALUE_MAX, then write an unstructured header. */
 static void
 header_clean(struct fmn_buf *out, const char *name, const char *text)
 {
-	char *v = clean_header_dup(text);
+	struct fmn_buf v;
 
-	header_text(out, name, v);
-	free(v);
+	fmn_buf_init(&v);
+	clean_text(&v, text, CLEAN_HEADER);
+	cut_chars(&v, 0, MAIL_VALUE_MAX);
+	header_text(out, name, v.data != NULL ? v.data : "");
+	fmn_buf_free(&v);
 }
 
 static const char *const mail_days[] = {
@@ -297,25 +334,6 @@ format_utc(struct fmn_buf *out, double t)
 	    tm.tm_min, tm.tm_sec);
 }
 
-int
-fmn_mail_address_valid(const char *addr)
-{
-	const char *at = NULL, *p;
-
-	if (addr == NULL || *addr == '\0' || strlen(addr) > 254)
-		return 0;
-	for (p = addr; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c <= 0x20 || c >= 0x7f || strchr("<>()[],;:\\\"", c) != NULL)
-			return 0;
-		if (c == '@')
-			at = p;
-	}
-	return at != NULL && at != addr && at[1] != '\0' && at[1] != '.' &&
-	    p[-1] != '.';
-}
-
 char *
 fmn_mail_envelope_from(const char *from)
 {
@@ -332,7 +350,7 @@ fmn_mail_envelope_from(const char *from)
 			from++;
 		addr = xstrndup(from, strcspn(from, " \t"));
 	}
-	if (!fmn_mail_address_valid(addr)) {
+	if (!fmn_valid_email(addr, NULL)) {
 		free(addr);
 		return NULL;
 	}
@@ -611,8 +629,12 @@ body_notice(struct fmn_buf *out, const struct fmn_delivery *d,
 			fmn_buf_addc(out, '\n');
 		}
 		if (nt->msg_id != NULL) {
+			size_t at;
+
 			fmn_buf_adds(out, "Id:       ");
+			at = out->len;
 			clean_text(out, nt->msg_id, CLEAN_HEADER);
+			cut_chars(out, at, MAIL_BODY_ID_MAX);
 			fmn_buf_addc(out, '\n');
 		}
 	}
@@ -873,12 +895,17 @@ fmn_mail_format(const struct fmn_delivery *d, const struct fmn_config *cfg,
     double now, struct fmn_buf *out, char **cause)
 {
 	struct fmn_buf body, subject;
-	char *from;
+	char *from, *why = NULL;
 	size_t shown = d->n_notices;
 	int qp;
 
-	if (!fmn_mail_address_valid(d->address)) {
-		fmn_set_cause(cause, "not a usable e-mail address");
+	/*
+	 * The check fmnctl applied; a row stored before it was this strict
+	 * fails here, permanently, with the same reason.
+	 */
+	if (!fmn_valid_email(d->address, &why)) {
+		fmn_set_cause(cause, "not a usable e-mail address: %s", why);
+		free(why);
 		return -1;
 	}
 	if (d->kind != FMN_DELIVERY_CONFIRM && d->n_notices == 0) {
@@ -930,6 +957,7 @@ fmn_mail_format(const struct fmn_delivery *d, const struct fmn_config *cfg,
 	}
 	free(from);
 	fmn_buf_printf(out, "To: %s\r\n", d->address);
+	cut_chars(&subject, 0, MAIL_SUBJECT_MAX);
 	header_text(out, "Subject", subject.data != NULL ? subject.data : "");
 	message_id(out, d, cfg);
 	fmn_buf_adds(out, "MIME-Version: 1.0\r\n");

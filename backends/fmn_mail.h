@@ -18,13 +18,9 @@ int fmn_mail_format(const struct fmn_delivery *d, const struct fmn_config *cfg,
     double now, struct fmn_buf *out, char **cause);
 
 /*
- * Is addr a plain addr-spec we can put in To and RCPT TO (printable
- * ASCII, no spaces, quotes, brackets or separators, one local@domain)?
- */
-int fmn_mail_address_valid(const char *addr);
-/*
  * The envelope sender for a From value ("Name <a@b>" or "a@b"): a new
- * string the caller frees, or NULL when it holds no valid address.
+ * string the caller frees, or NULL when it holds no address that
+ * fmn_valid_email() accepts.
  */
 char *fmn_mail_envelope_from(const char *from);
 

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "fmn_expr.h"
+#include "fmn_pointer.h"
 
 #define RX_MATCH_LIMIT	100000
 #define RX_DEPTH_LIMIT	1000
@@ -359,23 +360,18 @@ find_table(const struct fmn_scope *sc, const char *name)
 	return NULL;
 }
 
-/* Decode one JSON-pointer segment (~1 is '/', ~0 is '~'). */
+/* Decode one JSON-pointer segment; NULL and *cause on a bad escape. */
 static char *
-path_segment(struct fmn_pool *pl, const char *s, size_t n)
+path_segment(struct parser *ps, const char *s, size_t n)
 {
-	char *out = xmalloc(n + 1);
-	size_t i, j;
+	struct fmn_buf b;
 
-	for (i = j = 0; i < n; i++) {
-		if (s[i] == '~' && i + 1 < n && (s[i + 1] == '0' ||
-		    s[i + 1] == '1')) {
-			out[j++] = s[i + 1] == '0' ? '~' : '/';
-			i++;
-		} else
-			out[j++] = s[i];
+	fmn_buf_init(&b);
+	if (fmn_pointer_token(s, n, &b, ps->cause) == -1) {
+		fmn_buf_free(&b);
+		return NULL;
 	}
-	out[j] = '\0';
-	return fmn_pool_add(pl, out, free);
+	return fmn_pool_add(ps->sc->pool, fmn_buf_steal(&b), free);
 }
 
 static int
@@ -401,9 +397,11 @@ parse_path(struct parser *ps, struct term *t)
 		seg = xreallocarray(seg, n + 1, sizeof(*seg));
 		if (e - s == 1 && *s == '*')
 			seg[n++] = NULL;
-		else
-			seg[n++] = path_segment(ps->sc->pool, s,
-			    (size_t)(e - s));
+		else if ((seg[n++] = path_segment(ps, s,
+		    (size_t)(e - s))) == NULL) {
+			free(seg);
+			return -1;
+		}
 		s = e + 1;
 	}
 	t->seg = pool_array(ps->sc->pool, seg);
@@ -484,8 +482,9 @@ parse_xform(struct parser *ps, struct xform *x)
 		struct term t;
 
 		memset(&t, 0, sizeof(t));
-		if (x->args[0][0] != '/' || parse_path(&sub, &t) == -1 ||
-		    *sub.p != '\0') {
+		if (x->args[0][0] == '/' && parse_path(&sub, &t) == -1)
+			return -1;
+		if (x->args[0][0] != '/' || *sub.p != '\0') {
 			fmn_set_cause(ps->cause, "lookup needs a /path, not "
 			    "\"%s\"", x->args[0]);
 			return -1;

@@ -89,6 +89,21 @@ fmn_facts_clear(struct fmn_facts *f)
 	f->agent = f->link = f->subtitle = f->long_form = NULL;
 }
 
+/*
+ * Is s empty or only white space? Such a msg_id names nothing: taken as
+ * an id, every message of a publisher that sends "" would be a duplicate
+ * of its first one.
+ */
+static int
+blank_id(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n' &&
+		    *s != '\f' && *s != '\v')
+			return 0;
+	return 1;
+}
+
 /* The fourth dot-separated token of the topic, or "". */
 static char *
 topic_category(const char *topic)
@@ -151,15 +166,42 @@ fmn_msg_from_json(json_t *env, const char *frame_topic, char **cause)
 		fmn_set_cause(cause, "msg_id contains a NUL character");
 		return NULL;
 	}
+	if (json_is_string(id) && json_string_length(id) > FMN_MSG_ID_MAX) {
+		fmn_set_cause(cause, "msg_id is %zu bytes, more than the %d an "
+		    "id may have", json_string_length(id), FMN_MSG_ID_MAX);
+		return NULL;
+	}
 
 	m = xcalloc(1, sizeof(*m));
 	m->env = json_incref(env);
 	m->topic = json_string_value(topic);
-	m->msg_id = json_is_string(id) ? json_string_value(id) : NULL;
+	m->msg_id = json_is_string(id) && !blank_id(json_string_value(id)) ?
+	    json_string_value(id) : NULL;
 	m->timestamp = ts ? json_number_value(ts) : 0;
 	m->category = topic_category(m->topic);
 	m->body = body;
 	return m;
+}
+
+json_t *
+fmn_msg_load_json(const char *text, size_t len, json_error_t *err)
+{
+	json_error_t local;
+	json_t *env;
+
+	if (err == NULL)
+		err = &local;
+	/* jansson refuses invalid UTF-8 and embedded NULs by default. */
+	env = json_loadb(text, len, 0, err);
+	/*
+	 * JSON has no limit on integers, jansson's json_int_t has: a
+	 * 30-digit build id fails the parse. Only then, parse again with
+	 * every integer as a double (exact up to 2^53, close beyond), so
+	 * that ordinary envelopes keep exact integers.
+	 */
+	if (env == NULL && json_error_code(err) == json_error_numeric_overflow)
+		env = json_loadb(text, len, JSON_DECODE_INT_AS_REAL, err);
+	return env;
 }
 
 struct fmn_msg *
@@ -174,8 +216,7 @@ fmn_msg_parse(const char *frame_topic, const char *json, size_t len,
 		fmn_set_cause(cause, "no envelope");
 		return NULL;
 	}
-	/* jansson refuses invalid UTF-8 and embedded NULs by default. */
-	env = json_loadb(json, len, 0, &err);
+	env = fmn_msg_load_json(json, len, &err);
 	if (env == NULL) {
 		fmn_set_cause(cause, "invalid JSON at line %d column %d: %s",
 		    err.line, err.column, err.text);

@@ -31,10 +31,17 @@ struct fmn_facts {
 };
 void fmn_facts_clear(struct fmn_facts *f);
 
+/*
+ * The longest msg_id taken, in bytes: ids are a year and a UUID, so a
+ * longer one is refused as an invalid envelope rather than stored,
+ * indexed and carried into every notification.
+ */
+#define FMN_MSG_ID_MAX	1024
+
 struct fmn_msg {
 	json_t		*env;		/* the whole envelope (owned) */
 	const char	*topic;		/* inside env */
-	const char	*msg_id;	/* inside env; NULL when absent */
+	const char	*msg_id;	/* inside env; NULL when absent or blank */
 	double		 timestamp;	/* 0 when absent */
 	char		*category;	/* fourth topic token, "" if none */
 	json_t		*body;		/* env["msg"], borrowed */
@@ -43,6 +50,13 @@ struct fmn_msg {
 	int		 has_facts;
 };
 
+/*
+ * The JSON of an envelope, as every reader of envelopes (the bus, fmnctl
+ * meta and match, fmn_msg_parse) parses it: strict UTF-8, and integers
+ * too big for json_int_t accepted as doubles rather than refused. NULL
+ * and *err (when err is not NULL) on invalid JSON.
+ */
+json_t *fmn_msg_load_json(const char *text, size_t len, json_error_t *err);
 /*
  * Parse and validate an envelope. frame_topic, when not NULL, is the
  * ZeroMQ topic frame and must equal the envelope's topic. Returns NULL

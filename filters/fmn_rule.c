@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "fmn_owners.h"
+#include "fmn_pointer.h"
 #include "fmn_util.h"
 
 /* Bounds on one regex search: no pattern may stall the daemon. */
@@ -215,40 +216,40 @@ compile_name(struct fmn_rule *r, const char *arg, char **cause)
 static int
 pointer_split(struct fmn_rule *r, const char *ptr, size_t len, char **cause)
 {
+	const char *p, *end = ptr + len, *slash;
 	struct fmn_buf tok;
-	size_t i;
 
 	if (len == 0 || ptr[0] != '/') {
 		fmn_set_cause(cause, "a JSON pointer must start with '/'");
 		return -1;
 	}
 	fmn_buf_init(&tok);
-	for (i = 1; i <= len; i++) {
-		if (i == len || ptr[i] == '/') {
-			r->list = xreallocarray(r->list, r->nlist + 1,
-			    sizeof(*r->list));
-			r->list[r->nlist++] = xstrdup(tok.data ? tok.data : "");
-			fmn_buf_reset(&tok);
-		} else if (ptr[i] == '~') {
-			if (i + 1 < len && (ptr[i + 1] == '0' || ptr[i + 1] == '1')) {
-				fmn_buf_addc(&tok, ptr[i + 1] == '0' ? '~' : '/');
-				i++;
-			} else {
-				fmn_buf_free(&tok);
-				fmn_set_cause(cause, "'~' in a JSON pointer must be "
-				    "followed by 0 or 1");
-				return -1;
-			}
-		} else
-			fmn_buf_addc(&tok, ptr[i]);
+	for (p = ptr + 1;; p = slash + 1) {
+		if ((slash = memchr(p, '/', (size_t)(end - p))) == NULL)
+			slash = end;
+		fmn_buf_reset(&tok);
+		if (fmn_pointer_token(p, (size_t)(slash - p), &tok,
+		    cause) == -1) {
+			fmn_buf_free(&tok);
+			return -1;
+		}
+		r->list = xreallocarray(r->list, r->nlist + 1,
+		    sizeof(*r->list));
+		r->list[r->nlist++] = xstrdup(tok.data ? tok.data : "");
+		if (slash == end)
+			break;
 	}
 	fmn_buf_free(&tok);
 	return 0;
 }
 
 /*
- * "/pointer=VALUE" or "/pointer~REGEX". The operator is the first '=', or
- * the first '~' that is not a pointer escape (~0, ~1).
+ * "/pointer=VALUE" or "/pointer~REGEX". The operator is the first '=',
+ * or the first '~' followed by something other than a digit or '='. A
+ * '~' before a digit, before '=' or at the end is the pointer's: an
+ * escape, of which only ~0 and ~1 exist (pointer_split refuses the
+ * rest). Reading "/a~2b=x" as the regex "2b=x" on /a would store a rule
+ * its writer never meant.
  */
 static int
 compile_field(struct fmn_rule *r, const char *arg, char **cause)
@@ -259,14 +260,18 @@ compile_field(struct fmn_rule *r, const char *arg, char **cause)
 	for (p = arg; *p != '\0'; p++) {
 		if (*p == '=')
 			break;
-		if (*p == '~' && p[1] != '0' && p[1] != '1')
-			break;
-		if (*p == '~')
+		if (*p != '~')
+			continue;
+		if (isdigit((unsigned char)p[1]))
 			p++;
+		else if (p[1] != '=' && p[1] != '\0')
+			break;
 	}
 	if (*p == '\0') {
-		fmn_set_cause(cause, "expected /json/pointer=VALUE or "
-		    "/json/pointer~REGEX");
+		/* A bad escape is the better explanation, when there is one. */
+		if (pointer_split(r, arg, p - arg, cause) == 0)
+			fmn_set_cause(cause, "expected /json/pointer=VALUE or "
+			    "/json/pointer~REGEX");
 		return -1;
 	}
 	if (pointer_split(r, arg, p - arg, cause) == -1)
@@ -549,7 +554,9 @@ static const struct rule_kind kinds[FMN_RULE__COUNT] = {
 		    "and null by name. With '~': the value as text (a string "
 		    "as is, anything else as compact JSON) matches the PCRE2 "
 		    "regex. A missing value is false. The operator is the first "
-		    "'=' or the first '~' that is not an escape (~0, ~1).",
+		    "'=' or the first '~' not followed by a digit or '='; in "
+		    "the pointer, '~' is ~0 or ~1 (for ~ and /), nothing else, "
+		    "so a regex that starts with a digit is written [2]...",
 		.compile = compile_field, .eval = eval_field, .cost = 4,
 	},
 	[FMN_RULE_BODY_RE] = {

@@ -328,8 +328,9 @@ ctl_load_json(struct fmn_ctl *ctl, const char *path)
 	json_error_t jerr;
 	json_t *doc;
 
-	doc = strcmp(path, "-") == 0 ? json_loadf(stdin, 0, &jerr) :
-	    json_load_file(path, 0, &jerr);
+	doc = strcmp(path, "-") == 0 ?
+	    json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr) :
+	    json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (doc == NULL)
 		ctl_error(ctl, "%s: line %d: %s", path, jerr.line, jerr.text);
 	return doc;

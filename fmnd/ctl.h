@@ -92,7 +92,25 @@ int ctl_check_context(struct fmn_ctl *ctl, const char *context);
 long long ctl_pref_id(struct fmn_ctl *ctl, long long uid, const char *user,
     const char *context, int create);
 
-/* A JSON document from FILE or "-" (stdin); NULL after printing why. */
+/*
+ * The batch thresholds of a preference. pref set and import check them
+ * with the same function, so that a document can hold nothing pref set
+ * would refuse.
+ */
+enum ctl_batch {
+	CTL_BATCH_DELTA,	/* "batch_delta", seconds */
+	CTL_BATCH_COUNT,	/* "batch_count", notifications */
+};
+/* 0 for a value the threshold takes (0 counts as unset); else -1 and why. */
+int ctl_pref_check_batch(enum ctl_batch which, long long v, char **cause);
+/* Its name in a preference and in export/import: "batch_delta"... */
+const char *ctl_pref_batch_field(enum ctl_batch which);
+
+/*
+ * A JSON document from FILE or "-" (stdin); NULL after printing why. A
+ * key twice in one object is an error (JSON would keep the last one
+ * silently).
+ */
 json_t *ctl_load_json(struct fmn_ctl *ctl, const char *path);
 
 /* Open FILE or "-" (stdin); NULL after printing an error. */

@@ -16,9 +16,14 @@
 static int
 check_address(struct fmn_ctl *ctl, const char *context, const char *address)
 {
-	if (strcmp(context, "email") == 0 && !fmn_valid_email(address))
-		return ctl_error(ctl, "\"%s\" is not an e-mail address",
-		    address), -1;
+	char *why = NULL;
+
+	if (strcmp(context, "email") == 0 && !fmn_valid_email(address, &why)) {
+		ctl_error(ctl, "\"%s\" is not an e-mail address fmn can "
+		    "deliver to: %s", address, why);
+		free(why);
+		return -1;
+	}
 	if (strcmp(context, "irc") == 0 && !fmn_valid_nick(address))
 		return ctl_error(ctl, "\"%s\" is not an IRC nick (1 to 30 "
 		    "letters, digits or []\\`_^{|}-, no spaces or control "

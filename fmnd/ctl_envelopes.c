@@ -162,7 +162,7 @@ ctl_each_envelope(struct fmn_ctl *ctl, const char *path,
 		lines++;
 		out = json_object();
 		m = NULL;
-		if ((env = json_loadb(line, len, 0, &jerr)) == NULL) {
+		if ((env = fmn_msg_load_json(line, len, &jerr)) == NULL) {
 			column = token_column(line, len, &jerr);
 			cause = xasprintf("invalid JSON at line %ld column %d: "
 			    "%s", lineno, column, jerr.text);

@@ -147,17 +147,24 @@ opt_bool(json_t *o, const char *key, int dflt, int *out, const char *where,
 	return 0;
 }
 
+/* A batch threshold: null, or a whole number that pref set takes. */
 static int
-opt_count(json_t *o, const char *key, const char *where, char **cause)
+opt_batch(json_t *o, enum ctl_batch which, const char *where, char **cause)
 {
+	const char *key = ctl_pref_batch_field(which);
 	json_t *v = json_object_get(o, key);
+	char *why = NULL;
 
 	if (v == NULL || json_is_null(v))
 		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    json_integer_value(v) > 0x7fffffff) {
-		fmn_set_cause(cause, "%s: \"%s\" must be null or a whole number "
-		    ">= 0", where, key);
+	if (!json_is_integer(v)) {
+		fmn_set_cause(cause, "%s: \"%s\" must be null or a whole "
+		    "number", where, key);
+		return -1;
+	}
+	if (ctl_pref_check_batch(which, json_integer_value(v), &why) != 0) {
+		fmn_set_cause(cause, "%s: \"%s\" %s", where, key, why);
+		free(why);
 		return -1;
 	}
 	return 0;
@@ -221,11 +228,16 @@ check_user(json_t *u, size_t ui, struct token_cache *tc, struct fmn_hmap *seen,
 			    where);
 			return -1;
 		}
-		if (a == NULL || (strcmp(c, "email") == 0 ?
-		    !fmn_valid_email(a) : !fmn_valid_nick(a))) {
-			fmn_set_cause(cause, "%s: \"%s\" is not %s", where,
-			    a ? a : "", strcmp(c, "email") == 0 ?
-			    "an e-mail address" : "an IRC nick");
+		if (strcmp(c, "email") == 0 && !fmn_valid_email(a, &why)) {
+			fmn_set_cause(cause, "%s: \"%s\" is not an e-mail "
+			    "address fmn can deliver to: %s", where, a ? a : "",
+			    why);
+			free(why);
+			return -1;
+		}
+		if (strcmp(c, "irc") == 0 && !fmn_valid_nick(a)) {
+			fmn_set_cause(cause, "%s: \"%s\" is not an IRC nick",
+			    where, a ? a : "");
 			return -1;
 		}
 		if (opt_bool(d, "confirmed", 0, &b, where, cause) != 0)
@@ -255,8 +267,8 @@ check_user(json_t *u, size_t ui, struct token_cache *tc, struct fmn_hmap *seen,
 		if (opt_bool(p, "enabled", 1, &b, where, cause) != 0 ||
 		    opt_bool(p, "verbose", 1, &b, where, cause) != 0 ||
 		    opt_bool(p, "markup", 0, &b, where, cause) != 0 ||
-		    opt_count(p, "batch_delta", where, cause) != 0 ||
-		    opt_count(p, "batch_count", where, cause) != 0)
+		    opt_batch(p, CTL_BATCH_DELTA, where, cause) != 0 ||
+		    opt_batch(p, CTL_BATCH_COUNT, where, cause) != 0)
 			return -1;
 		fl = json_object_get(p, "filters");
 		if (fl != NULL && !json_is_array(fl)) {

@@ -23,16 +23,49 @@ parse_bool(const char *s)
 	return -1;
 }
 
+/* The most each batch threshold may be: a year of seconds, a million. */
+static const struct {
+	const char	*field;
+	long long	 max;
+	const char	*unit;
+} pref_batch[] = {
+	[CTL_BATCH_DELTA] = { "batch_delta", 366LL * 86400, " seconds" },
+	[CTL_BATCH_COUNT] = { "batch_count", 1000000, "" },
+};
+
+int
+ctl_pref_check_batch(enum ctl_batch which, long long v, char **cause)
+{
+	if (v < 0) {
+		fmn_set_cause(cause, "must not be negative (%lld)", v);
+		return -1;
+	}
+	if (v > pref_batch[which].max) {
+		fmn_set_cause(cause, "must be at most %lld%s (%lld)",
+		    pref_batch[which].max, pref_batch[which].unit, v);
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+ctl_pref_batch_field(enum ctl_batch which)
+{
+	return pref_batch[which].field;
+}
+
 /*
- * A batch threshold: "none" clears it (-1), else a non-negative whole
- * number. Returns 0, or the exit code after printing why.
+ * A batch threshold: "none" clears it (-1), else a whole number that
+ * ctl_pref_check_batch() accepts. Returns 0, or the exit code after
+ * printing why.
  */
 static int
 parse_threshold(struct fmn_ctl *ctl, const char *opt, const char *s,
-    long long max, long long *out)
+    enum ctl_batch which, long long *out)
 {
-	char *end;
+	char *end, *why = NULL;
 	long long v;
+	int rc;
 
 	if (!strcmp(s, "none") || !strcmp(s, "off")) {
 		*out = -1;
@@ -43,11 +76,11 @@ parse_threshold(struct fmn_ctl *ctl, const char *opt, const char *s,
 	if (errno != 0 || end == s || *end != '\0')
 		return ctl_usage(ctl, "%s wants a whole number or \"none\", "
 		    "not \"%s\"", opt, s);
-	if (v < 0)
-		return ctl_error(ctl, "%s must not be negative (%lld)", opt, v);
-	if (v > max)
-		return ctl_error(ctl, "%s must be at most %lld (%lld)", opt,
-		    max, v);
+	if (ctl_pref_check_batch(which, v, &why) != 0) {
+		rc = ctl_error(ctl, "%s %s", opt, why);
+		free(why);
+		return rc;
+	}
 	*out = v;
 	return 0;
 }
@@ -75,11 +108,11 @@ ctl_pref_set(struct fmn_ctl *ctl, int argc, char **argv)
 		return ctl_usage(ctl, "--enable and --disable together");
 	if (opts[2].value &&
 	    (rc = parse_threshold(ctl, "--batch-delta", opts[2].value,
-	    366LL * 86400, &delta)))
+	    CTL_BATCH_DELTA, &delta)))
 		return rc;
 	if (opts[3].value &&
 	    (rc = parse_threshold(ctl, "--batch-count", opts[3].value,
-	    1000000, &count)))
+	    CTL_BATCH_COUNT, &count)))
 		return rc;
 	if (opts[4].value && (verbose = parse_bool(opts[4].value)) < 0)
 		return ctl_usage(ctl, "--verbose wants on or off, not \"%s\"",

@@ -520,7 +520,7 @@ fmn_bus_parse(struct fmn_bus *b, struct fmn_bus_raw *raw,
 		    "the envelope frame is not UTF-8");
 	fmn_buf_reset(&b->topicbuf);
 	fmn_buf_add(&b->topicbuf, topic, tlen);
-	env = json_loadb(body, blen, 0, &jerr);
+	env = fmn_msg_load_json(body, blen, &jerr);
 	if (env == NULL)
 		return bus_invalid(b, k, BUS_INV_JSON, "topic %.200s: %s "
 		    "(line %d, column %d)", b->topicbuf.data, jerr.text,

@@ -326,6 +326,37 @@ def test_bad_data_refused_and_nothing_changes():
         refused(db, args, 1, why)
 
 
+# Addresses the mail side could never deliver to: refused when they are
+# added, not failed on forever after.
+UNDELIVERABLE = [
+    '"quoted"@example.org',
+    '"a b"@example.org',
+    "alice(comment)@example.org",
+    "alice@example.org (Alice)",
+    "j\u00f6rg@example.org",
+    ".alice@example.org",
+    "al..ice@example.org",
+    "alice@-example.org",
+    "alice@example.org.",
+    "a\\b@example.org",
+    "alice@[192.0.2.1]",
+    "a" * 65 + "@example.org",
+    "alice@" + "b" * 250 + ".org",
+]
+
+
+def test_dest_add_refuses_addresses_mail_cannot_deliver():
+    db = setup_alice()
+    for address in UNDELIVERABLE:
+        refused(db, ["dest", "add", "alice", "email", address], 1,
+                "not an e-mail address")
+    p = fmnctl("dest", "add", "alice", "email", '"quoted"@example.org',
+               db=db)
+    assert "quote" in p.stderr, p.stderr
+    fmnctl("dest", "add", "alice", "email", "o'brien+fmn@example.org",
+           db=db, check=0)
+
+
 def test_bad_rule_message_names_token_and_reason():
     db = setup_alice()
     p = fmnctl("filter", "add", "alice", "email", "f", "user:ok",
@@ -334,6 +365,30 @@ def test_bad_rule_message_names_token_and_reason():
     assert "topic-re:([a-z]+" in p.stderr
     # PCRE2 says what is wrong.
     assert "missing" in p.stderr or "parenthes" in p.stderr, p.stderr
+
+
+def test_pointer_escapes_other_than_0_and_1_refused():
+    """RFC 6901 knows ~0 and ~1; fmnctl refuses any other '~' in a
+    pointer instead of storing a rule that means something else."""
+    db = setup_alice()
+    for rule, esc in [("field:/a~2b=x", "~2"), ("field:/msg/x~9", "~9"),
+                      ("!field:/msg/a~=x", "~"), ("field:/msg/a~", "~")]:
+        refused(db, ["filter", "add", "alice", "email", "f", rule], 1,
+                rule, esc, "only ~0")
+    fmnctl("filter", "add", "alice", "email", "ok", "field:/a~1b~0c=x",
+           "field:/msg/n~[2]", db=db, check=0)
+    d = fmntest.tmpdir()
+    doc = write_json(d, "doc.json", {"users": [
+        {"name": "bob", "preferences": [{"context": "email", "filters": [
+            {"name": "f", "rules": ["field:/a~2b=x"]}]}]}]})
+    refused(db, ["import", doc], 1, "doc.json", "bob", "~2")
+    defs = os.path.join(d, "defs.json")
+    with open(defs, "w") as f:
+        json.dump({"defs": [{"topic": "*.x",
+                             "usernames": ["/msg/a~2b"]}]}, f)
+    p = fmnctl("meta", "--defs", defs, "-", db=db, input="")
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "defs.json" in p.stderr and "~2" in p.stderr, p.stderr
 
 
 def test_unreadable_database_is_a_data_error():

@@ -813,5 +813,73 @@ def test_import_refused_whole_on_any_bad_part():
     refused(db, ["import", path], 1, "frank")
 
 
+def test_import_refuses_addresses_mail_cannot_deliver():
+    db = fmntest.tmpdb()
+    build_config(db)
+    d = fmntest.tmpdir()
+    for i, address in enumerate(['"quoted"@example.org',
+                                 "frank(work)@example.org",
+                                 "fr..ank@example.org",
+                                 "frank@-example.org"]):
+        doc = good_doc()
+        doc["users"][1]["destinations"][0]["address"] = address
+        refused(db, ["import", write(d, "addr%d.json" % i, doc)], 1,
+                "addr%d.json" % i, "frank", "destination 1", address,
+                "nothing imported")
+
+
+def test_import_checks_batch_values_as_pref_set_does():
+    """A batch value import takes is one pref set takes, and the other
+    way round; a refused one names the user and the field."""
+    db = fmntest.tmpdb()
+    build_config(db)
+    d = fmntest.tmpdir()
+    day = 86400
+    values = [("batch_delta", "--batch-delta", v) for v in
+              (-1, 366 * day + 1, 10 ** 12, 2 ** 62, 1.5)] + \
+             [("batch_count", "--batch-count", v) for v in
+              (-5, 1000001, 2 ** 31 - 1, 2.0, "5", True)]
+    for i, (field, opt, v) in enumerate(values):
+        doc = good_doc()
+        doc["users"][1]["preferences"][0][field] = v
+        path = write(d, "batch%d.json" % i, doc)
+        refused(db, ["import", path], 1, "batch%d.json" % i, "frank",
+                field, "nothing imported")
+        if isinstance(v, int) and not isinstance(v, bool):
+            refused(db, ["pref", "set", "alice", "email", opt, str(v)], 1,
+                    opt)
+    # The limits themselves are accepted by both, and so is 0.
+    for i, (delta, count) in enumerate([(366 * day, 1000000), (0, 0)]):
+        doc = good_doc()
+        doc["users"][1]["preferences"][0].update(batch_delta=delta,
+                                                 batch_count=count)
+        fmnctl("import", write(d, "ok%d.json" % i, doc), db=db, check=0)
+        fmnctl("pref", "set", "alice", "email", "--batch-delta", delta,
+               "--batch-count", count, db=db, check=0)
+
+
+def test_documents_with_duplicate_keys_refused():
+    """JSON with a key twice would keep the last one silently: every
+    document fmnctl reads refuses it, naming the key and the line."""
+    db = fmntest.tmpdb()
+    build_config(db)
+    d = fmntest.tmpdir()
+    users = json.dumps(good_doc()["users"])
+    cases = [
+        (["import"], '{"users": %s,\n "users": []}' % users, "users", 2),
+        (["import"], '{"users": [{"name": "erin",\n\n "name": "x"}]}',
+         "name", 3),
+        (["owners", "import"], '{"rpms": {"kernel": ["a"],\n'
+         '"kernel": ["b"]}}', "kernel", 2),
+        (["groups", "import"], '{"qa": ["a"],\n "qa": ["b"]}', "qa", 2),
+    ]
+    for i, (cmd, text, key, line) in enumerate(cases):
+        path = write(d, "dup%d.json" % i, text)
+        refused(db, cmd + [path], 1, "dup%d.json" % i, key,
+                "line %d" % line, "duplicate")
+        refused(db, cmd + ["-"], 1, key, "line %d" % line, "duplicate",
+                input=text)
+
+
 if __name__ == "__main__":
     fmntest.main(globals())

@@ -55,6 +55,26 @@ def test_bad_lines_go_on():
     assert out[3]["line"] == 4 and "timestamp" in out[3]["error"]
 
 
+def test_huge_integers_are_valid_json():
+    """A number past 64 bits is valid JSON: the envelope gets its facts."""
+    env = json.loads(_corpus_line("buildsys.build.state.change"))
+    env["msg"]["build_id"] = 123456789012345678901234567890
+    env["msg_id"] = "2024-huge-build-id"
+    db = fmntest.initdb()
+    p = fmntest.fmnctl("meta", "-", db=db, input=json.dumps(env) + "\n")
+    assert p.returncode == 0, (p.returncode, p.stdout, p.stderr)
+    assert p.stderr == "", p.stderr
+    o = json.loads(p.stdout)
+    assert "error" not in o, o
+    assert o["msg_id"] == "2024-huge-build-id"
+    assert o["category"] == "buildsys"
+    assert o["packages"], o
+    assert o["subtitle"], o
+    p = fmntest.fmnctl("match", "-", db=db, input=json.dumps(env) + "\n",
+                       check=0)
+    assert json.loads(p.stdout)["msg_id"] == "2024-huge-build-id"
+
+
 def test_unknown_topic_generic_subtitle():
     out = _meta([json.dumps({"topic": "com.example.prod.widget.made",
                              "msg": {"who": "alice"}})])

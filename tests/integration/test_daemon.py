@@ -237,6 +237,86 @@ def test_duplicates_dropped_also_after_restart():
         assert s.close() == 0
 
 
+def test_empty_msg_id_is_no_id_and_never_a_duplicate():
+    """A publisher that sends msg_id "" (or blanks) has no ids: every
+    such message is processed, none is taken for a copy of the first,
+    and none is stored under the id ""."""
+    s = Setup()
+    try:
+        fmndtest.add_user(s.db, "ralph", rules=["category:wiki"])
+        s.sync()
+        for i, mid in enumerate(["", "", " \t"]):
+            env = wiki(title="No id %d" % i)
+            env["msg_id"] = mid
+            s.pub.send(env)
+        st = wait_until(lambda: (lambda st: st["messages_processed"] +
+                                 st["messages_duplicate"] >= 3 and st)(
+            s.status()), 30, 0.05, "3 messages processed or dropped")
+        assert st["messages_processed"] == 3, st
+        assert st["messages_duplicate"] == 0, st
+        s.wait_counter("notifications_delivered", 3)
+        con = sqlite3.connect(s.db)
+        try:
+            ids = [r[0] for r in con.execute("SELECT msg_id FROM messages")]
+        finally:
+            con.close()
+        assert ids == [None, None, None], ids
+    finally:
+        assert s.close() == 0
+
+
+def test_huge_integers_are_processed_not_invalid_json():
+    """An envelope with an integer past 64 bits is valid JSON: fmnd
+    processes and delivers it rather than counting invalid JSON."""
+    s = Setup()
+    try:
+        fmndtest.add_user(s.db, "kernelfan", rules=["package:kernel"])
+        s.sync()
+        env = build_msg()
+        env["msg"]["build_id"] = 123456789012345678901234567890
+        s.pub.send(env)
+        s.pub.send(build_msg())
+        st = wait_until(lambda: (lambda st: st["messages_processed"] +
+                                 st["messages_invalid"] >= 2 and st)(
+            s.status()), 30, 0.05, "2 messages processed or refused")
+        assert st["messages_invalid_json"] == 0, st
+        assert st["messages_processed"] == 2, st
+        s.wait_counter("notifications_delivered", 2)
+        ids = [n["msg_id"] for d in s.deliveries() for n in d["notices"]]
+        assert env["msg_id"] in ids, ids
+    finally:
+        assert s.close() == 0
+
+
+def test_msg_id_of_500_kb_is_an_invalid_envelope():
+    """A msg_id no publisher uses (past 1024 bytes) is refused at
+    intake with a reason, not stored, matched and put in mail headers."""
+    s = Setup()
+    try:
+        fmndtest.add_user(s.db, "ralph", rules=["category:wiki"])
+        s.sync()
+        s.pub.send(wiki(msg_id="2024-" + "x" * (500 * 1024)))
+        s.pub.send(wiki(msg_id="2024-" + "y" * 1019))
+        st = wait_until(lambda: (lambda st: st["messages_processed"] +
+                                 st["messages_invalid"] >= 2 and st)(
+            s.status()), 30, 0.05, "2 messages processed or refused")
+        assert st["messages_invalid_envelope"] == 1, st
+        assert st["messages_processed"] == 1, st
+        log = s.d.log()
+        assert "invalid message (envelope)" in log, log
+        assert "msg_id is 512005 bytes" in log, log
+        s.wait_counter("notifications_delivered", 1)
+        con = sqlite3.connect(s.db)
+        try:
+            lens = [r[0] for r in con.execute(
+                "SELECT length(msg_id) FROM messages")]
+        finally:
+            con.close()
+        assert lens == [1024], lens
+    finally:
+        assert s.close() == 0
+
+
 def test_retention_removes_old_rows_and_keeps_pending_ones():
     s = Setup(conf="[store]\nretention = 2\n[delivery]\nretry_max = 1\n")
     try:

@@ -370,6 +370,38 @@ TEST(bad_definitions_refused_with_place_and_reason)
 	refused_with("[]", "JSON object");
 }
 
+/* Definitions use the pointers rules use: ~0 and ~1, nothing else. */
+TEST(definitions_pointer_escapes_are_only_0_and_1)
+{
+	char *cause = NULL;
+	struct fmn_defs *d;
+
+	refused_with("{\"defs\": [{\"topic\": \"x\", \"subtitle\": "
+	    "\"{/msg/a~2b}\"}]}", "defs[0].subtitle: \"~2\"");
+	refused_with("{\"defs\": [{\"topic\": \"x\", \"usernames\": "
+	    "[\"/msg/a~\"]}]}", "defs[0].usernames[0]");
+	refused_with("{\"defs\": [{\"topic\": \"x\", \"usernames\": "
+	    "[\"/msg/a~ || /b\"]}]}", "only ~0");
+	refused_with("{\"defs\": [{\"topic\": \"x\", \"link\": "
+	    "\"{/msg/a|lookup:/msg/m~3n}\"}]}", "~3");
+	d = defs_from("{\"defs\": [{\"topic\": \"*.widget.*\", "
+	    "\"usernames\": [\"/msg/a~1b\", \"/msg/m~0n\"]}]}", &cause);
+	if (d == NULL)
+		fprintf(stderr, "%s\n", cause);
+	CHECK(d != NULL);
+	if (d != NULL) {
+		struct fmn_msg *m = msg("{\"topic\": \"a.b.c.widget.x\", "
+		    "\"msg\": {\"a/b\": \"slash\", \"m~n\": \"tilde\"}}");
+
+		fmn_facts_derive(d, NULL, m);
+		CHECK(fmn_strset_has(&m->facts.usernames, "slash"));
+		CHECK(fmn_strset_has(&m->facts.usernames, "tilde"));
+		fmn_msg_destroy(&m);
+	}
+	fmn_defs_destroy(&d);
+	free(cause);
+}
+
 TEST(deployment_file_overrides_shipped)
 {
 	char *cause = NULL;

@@ -11,6 +11,7 @@
 #include "fmn_msg.h"
 #include "fmn_test.h"
 #include "fmn_util.h"
+#include "fmn_valid.h"
 
 #define T0 1709633472.0		/* 2024-03-05 10:11:12 UTC */
 
@@ -486,6 +487,145 @@ TEST(many_packages_counted)
 	fmn_strset_clear(&many);
 	free(h);
 	free(m);
+	fmn_config_free(&cfg);
+}
+
+/*
+ * The formatter refuses exactly what fmnctl refuses (one check), so an
+ * address stored by dest add or import never fails at delivery for its
+ * form.
+ */
+TEST(address_check_is_the_cli_check)
+{
+	static const char *const addrs[] = {
+		"alice@example.org", "o'brien@example.org", "alice@localhost",
+		"\"quoted\"@example.org", "alice(c)@example.org",
+		".alice@example.org", "al..ice@example.org",
+		"alice@-example.org", "alice@mailhost", "j\xc3\xb6rg@example.org",
+	};
+	struct fmn_config cfg;
+	struct fmn_notice n;
+	struct fmn_delivery d;
+	struct fmn_buf b;
+	char *cause = NULL;
+	size_t i;
+	int rc;
+
+	setup(&cfg);
+	n = notice(1, "x");
+	d = delivery(FMN_DELIVERY_SINGLE, &n, 1);
+	for (i = 0; i < FMN_NELEM(addrs); i++) {
+		d.address = addrs[i];
+		fmn_buf_init(&b);
+		rc = fmn_mail_format(&d, &cfg, T0, &b, &cause);
+		if ((rc == 0) != fmn_valid_email(addrs[i], NULL))
+			fprintf(stderr, "%s: formatter %d, check %d\n", addrs[i],
+			    rc, fmn_valid_email(addrs[i], NULL));
+		CHECK((rc == 0) == fmn_valid_email(addrs[i], NULL));
+		CHECK(rc == 0 || (cause != NULL &&
+		    strstr(cause, "e-mail address") != NULL));
+		fmn_buf_free(&b);
+		free(cause);
+		cause = NULL;
+	}
+	CHECK(!fmn_valid_email("\"quoted\"@example.org", NULL));
+	fmn_config_free(&cfg);
+}
+
+/* The longest line of a header block, in bytes without CRLF. */
+static size_t
+longest_line(const char *h)
+{
+	size_t max = 0, n;
+	const char *e;
+
+	for (; *h != '\0'; h = e + 2) {
+		if ((e = strstr(h, "\r\n")) == NULL)
+			e = h + strlen(h) - 2;
+		n = (size_t)(e - h);
+		if (n > max)
+			max = n;
+	}
+	return max;
+}
+
+/*
+ * A 500 KB msg_id (or topic, name, subtitle) from the bus must not make
+ * a 670 KB header: every header value built from bus data is cut, the
+ * body shows the id cut as well, and no line passes 998 bytes.
+ */
+TEST(huge_bus_values_keep_headers_bounded)
+{
+	struct fmn_config cfg;
+	struct fmn_notice n[2];
+	struct fmn_delivery d;
+	struct fmn_buf big, bigu;
+	struct fmn_strset names = { 0 };
+	char *m, *h, *v, *body;
+	size_t i;
+	int k;
+
+	setup(&cfg);
+	fmn_buf_init(&big);
+	fmn_buf_adds(&big, "2024-");
+	for (i = 0; i < 500 * 1024; i++)
+		fmn_buf_addc(&big, (char)('a' + i % 26));
+	fmn_buf_init(&bigu);
+	for (i = 0; i < 100 * 1024; i++)
+		fmn_buf_adds(&bigu, "\xc3\xa9");
+	fmn_strset_add(&names, big.data);
+	fmn_strset_add(&names, bigu.data);
+	fmn_strset_finish(&names);
+	for (k = 0; k < 3; k++) {
+		n[0] = notice(300, "ok");
+		n[0].msg_id = big.data;
+		n[1] = notice(301, "also ok");
+		n[1].msg_id = bigu.data;
+		if (k == 2) {
+			/* Every value from the bus at once. */
+			n[0].topic = big.data;
+			n[0].category = bigu.data;
+			n[0].subtitle = big.data;
+			n[0].filter = bigu.data;
+			n[0].usernames = &names;
+			n[0].packages = &names;
+		}
+		d = delivery(k == 0 ? FMN_DELIVERY_SINGLE : FMN_DELIVERY_DIGEST,
+		    n, k == 0 ? 1 : 2);
+		m = render(&d, &cfg);
+		CHECK(m != NULL);
+		if (m == NULL)
+			continue;
+		CHECK(lines_ok(m));
+		h = headers_of(m);
+		CHECK(h != NULL);
+		if (h == NULL) {
+			free(m);
+			continue;
+		}
+		CHECK(longest_line(h) <= 998);
+		if (strlen(h) >= 8192)
+			fprintf(stderr, "case %d: header block of %zu bytes\n", k,
+			    strlen(h));
+		CHECK(strlen(h) < 8192);
+		v = field(h, "X-Fedmsg-Id");
+		CHECK(v != NULL && strlen(v) <= 256);
+		CHECK(v != NULL && strncmp(v, big.data, 200) == 0);
+		CHECK(v != NULL && strcmp(v + strlen(v) - 3, "...") == 0);
+		free(v);
+		/*
+		 * The body shows the id, cut too. (Case 2's 500 KB text makes
+		 * the digest size limit cut its entry, Id line and all.)
+		 */
+		body = strstr(m, "\r\n\r\n");
+		CHECK(body != NULL && (k == 2 || strlen(body) < 16 * 1024));
+		CHECK(k == 2 || strstr(body, "Id:       2024-abcdefghij") != NULL);
+		free(h);
+		free(m);
+	}
+	fmn_strset_clear(&names);
+	fmn_buf_free(&big);
+	fmn_buf_free(&bigu);
 	fmn_config_free(&cfg);
 }
 

@@ -87,6 +87,98 @@ TEST(msg_id_absent_is_fine)
 	fmn_msg_destroy(&m);
 }
 
+/* "" is what a publisher without an id sends: no id, not one shared id. */
+TEST(empty_msg_id_is_no_msg_id)
+{
+	static const char *const ids[] = { "\"\"", "\" \"", "\"\\t\\r\\n \"" };
+	char *cause = NULL, *env, *sum;
+	struct fmn_msg *m;
+	size_t i;
+
+	for (i = 0; i < FMN_NELEM(ids); i++) {
+		env = xasprintf("{\"topic\": \"a.b.c.d\", \"msg\": 1, "
+		    "\"msg_id\": %s}", ids[i]);
+		m = parse(NULL, env, &cause);
+		CHECK(m != NULL);
+		if (m != NULL) {
+			CHECK(m->msg_id == NULL);
+			sum = fmn_msg_summary(m);
+			CHECK(strstr(sum, "msg_id") == NULL);
+			free(sum);
+		}
+		fmn_msg_destroy(&m);
+		free(env);
+	}
+	m = parse(NULL, "{\"topic\": \"a.b.c.d\", \"msg\": 1, "
+	    "\"msg_id\": \" x \"}", &cause);
+	CHECK(m != NULL && m->msg_id != NULL && strcmp(m->msg_id, " x ") == 0);
+	fmn_msg_destroy(&m);
+}
+
+/*
+ * JSON puts no bound on integers; jansson does (json_int_t). A koji
+ * build id past 2^63 is still a valid envelope, and ordinary integers
+ * stay integers.
+ */
+TEST(huge_integers_are_valid_json)
+{
+	char *cause = NULL;
+	struct fmn_msg *m;
+	json_t *v;
+
+	m = parse(NULL, "{\"topic\": \"org.fedoraproject.prod.buildsys.build."
+	    "state.change\", \"msg\": {\"build_id\": "
+	    "123456789012345678901234567890, \"name\": \"kernel\"}, "
+	    "\"msg_id\": \"2024-big\", \"timestamp\": 1700000000, "
+	    "\"i\": -99999999999999999999}", &cause);
+	if (m == NULL)
+		fprintf(stderr, "  cause: %s\n", cause);
+	CHECK(m != NULL);
+	if (m != NULL) {
+		v = json_object_get(m->body, "build_id");
+		CHECK(json_is_number(v));
+		CHECK(json_number_value(v) > 1.2e29 &&
+		    json_number_value(v) < 1.3e29);
+		CHECK_STR(m->msg_id, "2024-big");
+		CHECK(m->timestamp == 1700000000.0);
+		CHECK_STR(m->category, "buildsys");
+	}
+	fmn_msg_destroy(&m);
+	free(cause);
+	cause = NULL;
+	m = parse(NULL, "{\"topic\": \"a.b.c.d\", \"msg\": "
+	    "{\"n\": 9007199254740993}}", &cause);
+	CHECK(m != NULL);
+	if (m != NULL) {
+		v = json_object_get(m->body, "n");
+		CHECK(json_is_integer(v));
+		CHECK(json_integer_value(v) == 9007199254740993LL);
+	}
+	fmn_msg_destroy(&m);
+	refused(NULL, "{\"topic\": \"a.b.c.d\", \"msg\": "
+	    "123456789012345678901234567890", "invalid JSON");
+}
+
+/* No id anyone uses is 1 KB long; a longer one is refused, not stored. */
+TEST(msg_id_over_1024_bytes_refused)
+{
+	char *cause = NULL, *env, id[1100];
+	struct fmn_msg *m;
+
+	memset(id, 'x', sizeof(id));
+	env = xasprintf("{\"topic\": \"a.b.c.d\", \"msg\": 1, "
+	    "\"msg_id\": \"%.1024s\"}", id);
+	m = parse(NULL, env, &cause);
+	CHECK(m != NULL && m->msg_id != NULL && strlen(m->msg_id) == 1024);
+	fmn_msg_destroy(&m);
+	free(env);
+	env = xasprintf("{\"topic\": \"a.b.c.d\", \"msg\": 1, "
+	    "\"msg_id\": \"%.1025s\"}", id);
+	refused(NULL, env, "msg_id is 1025 bytes");
+	free(env);
+	free(cause);
+}
+
 TEST(msg_id_and_category)
 {
 	char *cause = NULL;

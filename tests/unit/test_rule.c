@@ -145,6 +145,30 @@ TEST(parse_refuses_with_cause)
 	check_refused("user:al ice", "whitespace");
 }
 
+/*
+ * RFC 6901 has two escapes, ~0 and ~1. A '~' followed by a digit is
+ * always read as an escape, so "~2" is refused rather than taken for
+ * the regex operator and a regex "2b=x" the user never meant.
+ */
+TEST(pointer_escapes_are_only_0_and_1)
+{
+	struct fmn_msg *m = mkmsg(ENV_BODHI, NULL, NULL, NULL);
+
+	check_refused("field:/a~2b=x", "~2");
+	check_refused("field:/a~2b=x", "only ~0");
+	check_refused("field:/msg/a~9=x", "~9");
+	check_refused("field:/msg/m~0n~1~5=tilde", "~5");
+	check_refused("!field:/a~2", "only ~0");
+	check_refused("field:/a~", "only ~0");
+	check_refused("field:/a~=x", "only ~0");
+	/* The escapes, and the regex operator before a non-digit. */
+	CHECK_INT(eval_token("field:/msg/a~1b=slash", m, NULL), 1);
+	CHECK_INT(eval_token("field:/msg/m~0n~^ti", m, NULL), 1);
+	CHECK_INT(eval_token("field:/msg/comment/karma~[1]", m, NULL), 1);
+	CHECK_INT(eval_token("field:/msg/comment/text=a~2b", m, NULL), 0);
+	fmn_msg_destroy(&m);
+}
+
 TEST(check_stored_rule)
 {
 	char *cause = NULL;
