@@ -27,6 +27,8 @@ enum fmn_result {
 	FMN_RESULT_PERMFAIL,		/* the destination refuses: mark it failing */
 	FMN_RESULT_EXPIRED,		/* too old to be worth sending: drop it,
 					 * the destination itself is fine */
+	FMN_RESULT_REJECTED,		/* this delivery is refused for good (its
+					 * content); the destination is fine */
 };
 
 /* One entry of a delivery: what the person reads about one message. */

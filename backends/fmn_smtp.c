@@ -14,11 +14,13 @@
  * blocking waits, makes in-flight transfers give up; they report
  * nothing, and the daemon sends them again after its restart.
  *
- * Outcomes: a 5xx reply to RCPT TO or to the message (DATA) is the
- * recipient's refusal and is permanent; everything else that fails
- * (connection refused, timeouts, 4xx, a refused sender or login, which
- * are the deployment's problem and not the recipient's) is temporary.
- * The error text carries the command and the server's reply.
+ * Outcomes: a 5xx reply to RCPT TO is the recipient's refusal and is
+ * permanent (the destination is marked failing); a 5xx reply to DATA or
+ * to the message refuses this mail only (content filters), and the
+ * destination stays in service. Everything else that fails (connection
+ * refused, timeouts, 4xx, a refused sender or login, which are the
+ * deployment's problem and not the recipient's) is temporary. The
+ * error text carries the command and the server's reply.
  */
 #include <curl/curl.h>
 #include <ctype.h>
@@ -276,10 +278,17 @@ smtp_classify(struct smtp_job *j, CURLcode rc, long code, char **error)
 		what = "login refused";
 	else
 		what = "refused";
-	/* Only the recipient's own refusal is permanent. */
-	if (code >= 500 && code <= 599 && (strcmp(cmd, "RCPT") == 0 ||
-	    strcmp(cmd, "DATA") == 0))
-		r = FMN_RESULT_PERMFAIL;
+	/*
+	 * Only the recipient's own refusal is the destination's fault. A
+	 * refused message (a content filter) is this mail's: sending it
+	 * again will not change that, but the next one may well pass.
+	 */
+	if (code >= 500 && code <= 599) {
+		if (strcmp(cmd, "RCPT") == 0)
+			r = FMN_RESULT_PERMFAIL;
+		else if (strcmp(cmd, "DATA") == 0)
+			r = FMN_RESULT_REJECTED;
+	}
 	if (code >= 400 && *reply != '\0')
 		*error = xasprintf("%s (%s): %s", what,
 		    *cmd != '\0' ? cmd : "greeting", reply);
@@ -493,7 +502,9 @@ smtp_process(struct fmn_backend *b, zmq_pollitem_t *items, int n)
 		if (j->result != FMN_RESULT_DELIVERED)
 			log_debug("smtp: delivery %lld: %s: %s", j->id,
 			    j->result == FMN_RESULT_PERMFAIL ?
-			    "permanent failure" : "will retry", j->error);
+			    "permanent failure" :
+			    j->result == FMN_RESULT_REJECTED ?
+			    "message refused" : "will retry", j->error);
 		b->done(b->done_arg, j->id, j->result, j->error);
 		smtp_job_free(job);
 	}

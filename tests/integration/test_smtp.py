@@ -2,8 +2,8 @@
 delivers over SMTP to a real server (aiosmtpd on loopback), which records
 what it receives. Covers the headers people filter on, text from the bus
 that tries to add headers or recipients, a server outage, a refused
-recipient, a slow and a silent server, and the confirmation of a new
-address."""
+recipient, a refused message, a slow and a silent server, and the
+confirmation of a new address."""
 
 import json
 import os
@@ -470,6 +470,39 @@ def test_slow_server_uses_every_connection():
         assert 16 / took >= 1.0, took
         assert sorted(m.message()["X-Fedmsg-Id"] for m in mails) == \
             sorted(ids)
+    finally:
+        teardown(srv, bus, d)
+
+
+def test_refused_message_fails_only_that_notification():
+    """554 after DATA (a content filter) fails that notification; the
+    address stays in service. A 550 to RCPT still marks it failing
+    (test_refused_recipient_marked_failing)."""
+    db, srv, bus, d = setup(["alice"], refuse_content=b"FORBIDDEN")
+    try:
+        bad = bus.publish(WIKI, wiki(title="FORBIDDEN words"))
+        fmndtest.wait_until(
+            lambda: fmndtest.status(db)["notifications_failed"] >= 1,
+            timeout=60, interval=0.1, what="a failed notification")
+        st = fmndtest.status(db)
+        assert st["failing_destinations"] == [], st
+        good = bus.publish(WIKI, wiki(title="harmless words"))
+        srv.wait_for(1, timeout=60, what=with_id(good))
+        [(state, attempts, error)] = notifications(db, bad)
+        assert (state, attempts) == ("failed", 1), (state, attempts)
+        assert error == "message refused (DATA): 554 5.7.1 message " \
+            "content rejected", error
+        assert notifications(db, good)[0][0] == "delivered"
+        st = fmndtest.status(db)
+        assert st["failing_destinations"] == [], st
+        assert st["notifications_failed"] == 1, st
+        dests = fmntest.fmnctl_json("dest", "list", db=db)
+        assert not dests[0]["failing"], dests
+        assert "refused: alice email alice@example.org, 1 notification " \
+            "(message %s): message refused (DATA): 554 5.7.1" % bad \
+            in d.log(), d.log()
+        assert "marked failing" not in d.log(), d.log()
+        assert len(srv.refused_messages) == 1
     finally:
         teardown(srv, bus, d)
 

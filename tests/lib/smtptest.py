@@ -1,8 +1,8 @@
 """A real SMTP server for the tests: aiosmtpd on a free loopback port that
-records every envelope, can refuse chosen recipients with 550, can be
-slow or silent in answering the end of a message (data_delay, NEVER),
-counts the sessions open at once, and can be stopped and started again
-on the same port.
+records every envelope, can refuse chosen recipients with 550, can refuse
+a message by its content with 554 after DATA, can be slow or silent in
+answering the end of a message (data_delay, NEVER), counts the sessions
+open at once, and can be stopped and started again on the same port.
 
 In a Python test:
 
@@ -17,7 +17,7 @@ mail received to SPOOL/N.eml, with SPOOL/N.json holding the envelope:
 
     python3 smtptest.py --port PORT --spool DIR [--reject ADDR]...
         [--tls CERT KEY] [--auth USER PASSWORD]
-        [--delay SECONDS|never]
+        [--delay SECONDS|never] [--refuse-content TEXT]
 
 With --delay it also writes SPOOL/held-N when the end of message N has
 come and its reply waits.
@@ -101,6 +101,11 @@ class _Handler:
                     await asyncio.sleep(srv.data_delay)
             finally:
                 srv._hold(-1)
+        if srv.refuse_content is not None and srv.refuse_content in data:
+            with srv.cond:
+                srv.refused_messages.append(data)
+                srv.cond.notify_all()
+            return "554 5.7.1 message content rejected"
         login = session.auth_data if session.authenticated else None
         mail = Mail(envelope.mail_from, envelope.rcpt_tos, data,
                     tuple(session.peer[:2]) if session.peer else None,
@@ -146,19 +151,23 @@ class Server:
     """aiosmtpd on 127.0.0.1:port; port is chosen when not given."""
 
     def __init__(self, port=None, reject=(), spool=None, tls=None,
-                 auth=None, data_delay=0):
+                 auth=None, data_delay=0, refuse_content=None):
         """tls=(certfile, keyfile): offer STARTTLS and require it.
         auth=(user, password): require AUTH (over TLS) with these.
         data_delay: seconds before the reply to the end of a message;
-        NEVER: no reply at all, the connection stays open."""
+        NEVER: no reply at all, the connection stays open.
+        refuse_content: bytes; a message that holds them is refused
+        after DATA with 554 5.7.1."""
         self.tls = tls
         self.auth = auth
         self.port = port or _free_port()
         self.reject = set(a.lower() for a in reject)
         self.spool = spool
         self.data_delay = data_delay
+        self.refuse_content = refuse_content
         self.mails = []
         self.rejected = []
+        self.refused_messages = []
         self.sessions = 0           # connections open now
         self.max_sessions = 0       # the most open at once
         self.holding = 0            # messages whose reply waits (data_delay)
@@ -317,11 +326,14 @@ def _serve():
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--auth", nargs=2, metavar=("USER", "PASSWORD"))
     ap.add_argument("--delay", default="0")
+    ap.add_argument("--refuse-content")
     args = ap.parse_args()
     srv = Server(port=args.port, reject=args.reject, spool=args.spool,
                  tls=args.tls, auth=args.auth,
                  data_delay=NEVER if args.delay == "never"
-                 else float(args.delay))
+                 else float(args.delay),
+                 refuse_content=args.refuse_content.encode()
+                 if args.refuse_content else None)
     srv.start()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: done.set())

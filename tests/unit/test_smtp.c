@@ -3,7 +3,7 @@
  * over its poll items and timeout), against a real SMTP server: the
  * aiosmtpd server of tests/lib/smtptest.py on a free loopback port,
  * which writes what it receives into a spool directory, and can also
- * be silent or slow in answering a message.
+ * be silent or slow in answering a message, or refuse it.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -761,3 +761,38 @@ TEST(fini_gives_up_a_stuck_transfer)
 	teardown(&h);
 }
 
+/*
+ * 554 after the message (a content filter) refuses that mail only: the
+ * result says the destination is fine, and the next mail to the same
+ * address goes through.
+ */
+TEST(refused_message_is_not_the_destination)
+{
+	struct harness h;
+	struct fmn_notice bad = notice(1, "FORBIDDEN words");
+	struct fmn_notice good = notice(2, "harmless words");
+	const struct outcome *o;
+	static const char *const refuse[] = {
+		"--refuse-content", "FORBIDDEN", NULL
+	};
+
+	if (setup(&h, 1, refuse) != 0) {
+		CHECK(!"setup");
+		teardown(&h);
+		return;
+	}
+	CHECK(deliver(&h, 1, FMN_DELIVERY_SINGLE, "a@example.org", &bad,
+	    1) == 0);
+	run_until(&h, 1, 20000);
+	CHECK(deliver(&h, 2, FMN_DELIVERY_SINGLE, "a@example.org", &good,
+	    1) == 0);
+	run_until(&h, 2, 20000);
+	o = outcome(&h, 1);
+	CHECK(o != NULL && o->result == FMN_RESULT_REJECTED);
+	CHECK_STR(o != NULL ? o->error : NULL,
+	    "message refused (DATA): 554 5.7.1 message content rejected");
+	o = outcome(&h, 2);
+	CHECK(o != NULL && o->result == FMN_RESULT_DELIVERED);
+	CHECK_INT(spool_count(&h), 1);
+	teardown(&h);
+}
