@@ -2,7 +2,9 @@
  * Delivery backends behind one ops table. The daemon's scheduler hands a
  * backend a delivery (one notification, a digest, or a confirmation) and
  * later hears the outcome through the done callback; a backend never
- * blocks the daemon's loop: it exposes poll items and a timeout instead.
+ * blocks the daemon's loop: it exposes poll items and a timeout instead,
+ * and runs what must block in threads of its own (fmn_workers.h). The done
+ * callback is only ever called from the loop's thread.
  */
 #ifndef FMN_BACKEND_H
 #define FMN_BACKEND_H
@@ -25,6 +27,8 @@ enum fmn_result {
 	FMN_RESULT_PERMFAIL,		/* the destination refuses: mark it failing */
 	FMN_RESULT_EXPIRED,		/* too old to be worth sending: drop it,
 					 * the destination itself is fine */
+	FMN_RESULT_REJECTED,		/* this delivery is refused for good (its
+					 * content); the destination is fine */
 };
 
 /* One entry of a delivery: what the person reads about one message. */

@@ -1,34 +1,44 @@
 /*
- * The SMTP backend: e-mail handed to a mail server with libcurl's multi
- * interface, driven from the daemon's zmq_poll loop. curl tells us which
- * sockets it wants watched (CURLMOPT_SOCKETFUNCTION) and when it needs a
- * timeout (CURLMOPT_TIMERFUNCTION); we expose those sockets as poll items
- * and call curl_multi_socket_action when they are ready, so the loop
- * never blocks on the network. Connections stay in the multi handle's
- * cache and are reused from one mail to the next.
+ * The SMTP backend: e-mail handed to a mail server with libcurl, one
+ * worker thread per [email] connections (fmn_workers.c), so that nothing
+ * here ever blocks the daemon's loop. libcurl blocks while it waits for
+ * the reply to the end of a message, even in its multi interface, so
+ * each worker runs curl_easy_perform on an easy handle of its own, kept
+ * from one mail to the next so that its connection is reused. The loop
+ * formats the mail, queues it, and hears the outcome when the workers'
+ * file descriptor turns readable; b->done is only called from the loop.
  *
- * Outcomes: a 5xx reply to RCPT TO or to the message (DATA) is the
- * recipient's refusal and is permanent; everything else that fails
- * (connection refused, timeouts, 4xx, a refused sender or login, which
- * are the deployment's problem and not the recipient's) is temporary.
- * The error text carries the command and the server's reply.
+ * Every wait has a deadline ([email] timeout): connecting, each server
+ * reply, a stalled transfer, and the whole mail. At stop, a progress
+ * callback that curl calls about once a second, even inside its
+ * blocking waits, makes in-flight transfers give up; they report
+ * nothing, and the daemon sends them again after its restart.
+ *
+ * Outcomes: a 5xx reply to RCPT TO is the recipient's refusal and is
+ * permanent (the destination is marked failing); a 5xx reply to DATA or
+ * to the message refuses this mail only (content filters), and the
+ * destination stays in service. Everything else that fails (connection
+ * refused, timeouts, 4xx, a refused sender or login, which are the
+ * deployment's problem and not the recipient's) is temporary. The
+ * error text carries the command and the server's reply.
  */
 #include <curl/curl.h>
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "fmn_backend.h"
 #include "fmn_mail.h"
 #include "fmn_util.h"
+#include "fmn_workers.h"
 
 #define SMTP_MAX_QUEUED		10000	/* deliveries accepted, in all */
-#define SMTP_DEFAULT_CONNS	4	/* transfers (connections) at once */
+#define SMTP_DEFAULT_CONNS	4	/* workers, each with a connection */
 #define SMTP_REPLY_MAX		240	/* bytes of a server reply we keep */
 
 struct smtp_job {
-	struct smtp	*s;
-	CURL		*easy;		/* NULL while queued */
+	struct fmn_workers_job entry;	/* first: the workers' link */
 	long long	 id;
 	char		*mail;		/* the rendered message */
 	size_t		 len, off;	/* its length, bytes sent so far */
@@ -41,72 +51,27 @@ struct smtp_job {
 	int		 fail_code;
 	int		 fail_more;	/* its reply had more lines ("550-") */
 	char		 errbuf[CURL_ERROR_SIZE];
-	struct smtp_job	*next;
+	/* The outcome, filled by the worker. */
+	enum fmn_result	 result;
+	char		*error;
 };
 
-struct smtp_sock {
-	curl_socket_t	 fd;
-	int		 what;		/* CURL_POLL_IN / OUT / INOUT */
-};
-
+/*
+ * Settings are copied at init: the workers never read the configuration,
+ * which a reload replaces under them.
+ */
 struct smtp {
-	CURLM		*multi;
+	struct fmn_workers *workers;
 	char		*url;
 	char		*envelope_from;
+	char		*user;		/* NULL: no AUTH */
+	char		*password;
+	char		*ca_file;	/* NULL: the system's CAs */
 	long		 use_ssl;	/* CURLUSESSL_* for smtp:// */
-	int		 conns;		/* transfers at once */
-
-	struct smtp_sock *socks;	/* what curl wants watched */
-	size_t		  n_socks, cap_socks;
-	int64_t		  deadline;	/* monotonic ms; -1: no timer */
-
-	struct smtp_job	*queue, *queue_tail;	/* waiting for a transfer slot */
-	struct smtp_job	*active;	/* added to the multi handle */
-	size_t		 n_active, n_queued;
-
-	CURL		**idle;		/* easy handles to reuse */
-	size_t		  n_idle;
-	struct fmn_buf	  scratch;
+	long		 timeout;	/* seconds, for each step */
+	int		 conns;		/* workers */
+	struct fmn_buf	 scratch;	/* the loop's, for formatting */
 };
-
-static int
-smtp_socket_cb(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
-{
-	struct smtp *s = arg;
-	size_t i;
-
-	(void)easy;
-	(void)sockp;
-	for (i = 0; i < s->n_socks; i++)
-		if (s->socks[i].fd == fd)
-			break;
-	if (what == CURL_POLL_REMOVE) {
-		if (i < s->n_socks)
-			s->socks[i] = s->socks[--s->n_socks];
-		return 0;
-	}
-	if (i == s->n_socks) {
-		if (s->n_socks == s->cap_socks) {
-			s->cap_socks = s->cap_socks ? s->cap_socks * 2 : 8;
-			s->socks = xreallocarray(s->socks, s->cap_socks,
-			    sizeof(*s->socks));
-		}
-		s->socks[s->n_socks++].fd = fd;
-	}
-	s->socks[i].what = what;
-	return 0;
-}
-
-/* curl wants to be called back in timeout_ms (-1: never). */
-static int
-smtp_timer_cb(CURLM *multi, long timeout_ms, void *arg)
-{
-	struct smtp *s = arg;
-
-	(void)multi;
-	s->deadline = timeout_ms < 0 ? -1 : fmn_monotonic_ms() + timeout_ms;
-	return 0;
-}
 
 static size_t
 smtp_read_cb(char *buf, size_t size, size_t nitems, void *arg)
@@ -205,12 +170,29 @@ smtp_debug_cb(CURL *easy, curl_infotype type, char *data, size_t size,
 	return 0;
 }
 
+/*
+ * curl calls this about once a second, also inside its blocking wait
+ * for a server reply: a transfer gives up once the workers stop.
+ */
+static int
+smtp_progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct smtp *s = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return fmn_workers_stopping(s->workers);
+}
+
 /* Options every transfer shares; set once per easy handle. */
 static CURL *
-smtp_easy_new(struct smtp *s, const struct fmn_config *cfg)
+smtp_easy_new(struct smtp *s)
 {
 	CURL *e;
-	long t = cfg->smtp_timeout > 0 ? cfg->smtp_timeout : 30;
+	long t = s->timeout;
 
 	if ((e = curl_easy_init()) == NULL)
 		return NULL;
@@ -227,7 +209,13 @@ smtp_easy_new(struct smtp *s, const struct fmn_config *cfg)
 	curl_easy_setopt(e, CURLOPT_READFUNCTION, smtp_read_cb);
 	curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
 	curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, smtp_debug_cb);
+	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, smtp_progress_cb);
+	curl_easy_setopt(e, CURLOPT_XFERINFODATA, s);
+	/* One connection per worker, kept for the next mail. */
+	curl_easy_setopt(e, CURLOPT_MAXCONNECTS, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, t);
+	/* Each reply, the one to the end of the message included. */
 	curl_easy_setopt(e, CURLOPT_SERVER_RESPONSE_TIMEOUT, t);
 	/* A stalled transfer (under 1 byte/s for t seconds) is abandoned. */
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -236,170 +224,32 @@ smtp_easy_new(struct smtp *s, const struct fmn_config *cfg)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	if (strncmp(s->url, "smtp://", 7) == 0)
 		curl_easy_setopt(e, CURLOPT_USE_SSL, s->use_ssl);
-	if (cfg->smtp_user != NULL) {
-		curl_easy_setopt(e, CURLOPT_USERNAME, cfg->smtp_user);
-		curl_easy_setopt(e, CURLOPT_PASSWORD,
-		    cfg->smtp_password != NULL ? cfg->smtp_password : "");
+	if (s->user != NULL) {
+		curl_easy_setopt(e, CURLOPT_USERNAME, s->user);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, s->password);
 	}
-	if (cfg->smtp_ca_file != NULL)
-		curl_easy_setopt(e, CURLOPT_CAINFO, cfg->smtp_ca_file);
+	if (s->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, s->ca_file);
 	return e;
 }
 
-static int
-smtp_init(struct fmn_backend *b, char **cause)
-{
-	const struct fmn_config *cfg = b->cfg;
-	const char *url = cfg->smtp_url;
-	struct smtp *s;
-	long use_ssl;
-
-	if (url == NULL || (strncmp(url, "smtp://", 7) != 0 &&
-	    strncmp(url, "smtps://", 8) != 0)) {
-		fmn_set_cause(cause, "smtp: not an smtp:// or smtps:// URL: %s",
-		    url != NULL ? url : "(none)");
-		return -1;
-	}
-	if (cfg->starttls == NULL || strcmp(cfg->starttls, "try") == 0)
-		use_ssl = CURLUSESSL_TRY;
-	else if (strcmp(cfg->starttls, "no") == 0)
-		use_ssl = CURLUSESSL_NONE;
-	else if (strcmp(cfg->starttls, "required") == 0)
-		use_ssl = CURLUSESSL_ALL;
-	else {
-		fmn_set_cause(cause, "smtp: [email] starttls must be no, try "
-		    "or required, not \"%s\"", cfg->starttls);
-		return -1;
-	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fmn_set_cause(cause, "smtp: cannot initialise libcurl");
-		return -1;
-	}
-	s = xcalloc(1, sizeof(*s));
-	if ((s->envelope_from = fmn_mail_envelope_from(cfg->mail_from)) ==
-	    NULL) {
-		fmn_set_cause(cause, "smtp: [email] from holds no usable "
-		    "address: %s", cfg->mail_from != NULL ? cfg->mail_from :
-		    "(none)");
-		free(s);
-		curl_global_cleanup();
-		return -1;
-	}
-	s->url = xstrdup(url);
-	s->use_ssl = use_ssl;
-	s->conns = cfg->smtp_connections > 0 ? cfg->smtp_connections :
-	    SMTP_DEFAULT_CONNS;
-	s->deadline = -1;
-	s->idle = xcalloc((size_t)s->conns, sizeof(*s->idle));
-	fmn_buf_init(&s->scratch);
-	if ((s->multi = curl_multi_init()) == NULL) {
-		fmn_set_cause(cause, "smtp: cannot create a curl multi handle");
-		free(s->idle);
-		free(s->url);
-		free(s->envelope_from);
-		free(s);
-		curl_global_cleanup();
-		return -1;
-	}
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, smtp_socket_cb);
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, smtp_timer_cb);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
-	curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-	    (long)s->conns);
-	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, (long)s->conns);
-	b->priv = s;
-	return 0;
-}
-
+/*
+ * Throw a handle away with its connection, without QUIT. curl would send
+ * QUIT from an internal handle of its own and wait for the reply, up to
+ * the response timeout and deaf to the progress callback: a server that
+ * stopped answering would hold a worker, and the daemon's stop, that long.
+ */
 static void
-smtp_job_free(struct smtp_job *j)
+smtp_easy_drop(CURL *e)
 {
-	curl_slist_free_all(j->rcpt);
-	free(j->mail);
-	free(j);
-}
+	curl_socket_t fd = CURL_SOCKET_BAD;
 
-/* Hand queued jobs to curl while there are free transfer slots. */
-static void
-smtp_start(struct fmn_backend *b)
-{
-	struct smtp *s = b->priv;
-	struct smtp_job *j;
-	CURL *e;
-
-	while (s->queue != NULL && s->n_active < (size_t)s->conns) {
-		j = s->queue;
-		if (s->n_idle > 0)
-			e = s->idle[--s->n_idle];
-		else if ((e = smtp_easy_new(s, b->cfg)) == NULL) {
-			log_warn("smtp: cannot create a curl handle");
-			return;		/* try again at the next pass */
-		}
-		if ((s->queue = j->next) == NULL)
-			s->queue_tail = NULL;
-		s->n_queued--;
-		j->easy = e;
-		j->errbuf[0] = '\0';
-		curl_easy_setopt(e, CURLOPT_MAIL_RCPT, j->rcpt);
-		curl_easy_setopt(e, CURLOPT_READDATA, j);
-		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
-		    (curl_off_t)j->len);
-		curl_easy_setopt(e, CURLOPT_DEBUGDATA, j);
-		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
-		curl_easy_setopt(e, CURLOPT_PRIVATE, j);
-		if (curl_multi_add_handle(s->multi, e) != CURLM_OK) {
-			/* Put it back first in line; retried next pass. */
-			log_warn("smtp: cannot add a transfer to curl");
-			j->easy = NULL;
-			j->next = s->queue;
-			s->queue = j;
-			if (s->queue_tail == NULL)
-				s->queue_tail = j;
-			s->n_queued++;
-			s->idle[s->n_idle++] = e;
-			return;
-		}
-		j->next = s->active;
-		s->active = j;
-		s->n_active++;
-	}
-}
-
-static int
-smtp_deliver(struct fmn_backend *b, const struct fmn_delivery *d)
-{
-	struct smtp *s = b->priv;
-	struct smtp_job *j;
-	char *cause = NULL;
-
-	if (s->n_active + s->n_queued >= SMTP_MAX_QUEUED)
-		return -1;
-	fmn_buf_reset(&s->scratch);
-	if (fmn_mail_format(d, b->cfg, fmn_now(), &s->scratch, &cause) != 0) {
-		/* A mail we cannot write is not going to work next time. */
-		b->done(b->done_arg, d->id, FMN_RESULT_PERMFAIL, cause);
-		free(cause);
-		return 0;
-	}
-	j = xcalloc(1, sizeof(*j));
-	j->s = s;
-	j->id = d->id;
-	j->len = s->scratch.len;
-	j->mail = fmn_buf_steal(&s->scratch);
-	/* The formatter checked the address: no CR, LF, space or brackets. */
-	if ((j->rcpt = curl_slist_append(NULL, d->address)) == NULL) {
-		smtp_job_free(j);
-		return -1;
-	}
-	if (s->queue_tail != NULL)
-		s->queue_tail->next = j;
-	else
-		s->queue = j;
-	s->queue_tail = j;
-	s->n_queued++;
-	smtp_start(b);
-	return 0;
+	if (e == NULL)
+		return;
+	if (curl_easy_getinfo(e, CURLINFO_ACTIVESOCKET, &fd) == CURLE_OK &&
+	    fd != CURL_SOCKET_BAD)
+		shutdown(fd, SHUT_RDWR);
+	curl_easy_cleanup(e);
 }
 
 /* The outcome of a finished transfer, and a sentence for people. */
@@ -428,10 +278,17 @@ smtp_classify(struct smtp_job *j, CURLcode rc, long code, char **error)
 		what = "login refused";
 	else
 		what = "refused";
-	/* Only the recipient's own refusal is permanent. */
-	if (code >= 500 && code <= 599 && (strcmp(cmd, "RCPT") == 0 ||
-	    strcmp(cmd, "DATA") == 0))
-		r = FMN_RESULT_PERMFAIL;
+	/*
+	 * Only the recipient's own refusal is the destination's fault. A
+	 * refused message (a content filter) is this mail's: sending it
+	 * again will not change that, but the next one may well pass.
+	 */
+	if (code >= 500 && code <= 599) {
+		if (strcmp(cmd, "RCPT") == 0)
+			r = FMN_RESULT_PERMFAIL;
+		else if (strcmp(cmd, "DATA") == 0)
+			r = FMN_RESULT_REJECTED;
+	}
 	if (code >= 400 && *reply != '\0')
 		*error = xasprintf("%s (%s): %s", what,
 		    *cmd != '\0' ? cmd : "greeting", reply);
@@ -441,118 +298,224 @@ smtp_classify(struct smtp_job *j, CURLcode rc, long code, char **error)
 	return r;
 }
 
-/* Report every transfer curl has finished. */
+/*
+ * A worker sends one mail with its own easy handle (*state), created the
+ * first time and kept while mails go through, so its connection is
+ * reused.
+ */
 static void
-smtp_reap(struct fmn_backend *b)
+smtp_run(void *arg, void **state, struct fmn_workers_job *job)
+{
+	struct smtp *s = arg;
+	struct smtp_job *j = (struct smtp_job *)job;
+	CURL *e = *state;
+	CURLcode rc;
+	long code = 0;
+
+	if (e == NULL && (e = smtp_easy_new(s)) == NULL) {
+		j->result = FMN_RESULT_TEMPFAIL;
+		j->error = xstrdup("cannot create a curl handle");
+		return;
+	}
+	j->errbuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_MAIL_RCPT, j->rcpt);
+	curl_easy_setopt(e, CURLOPT_READDATA, j);
+	curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->len);
+	curl_easy_setopt(e, CURLOPT_DEBUGDATA, j);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
+	rc = curl_easy_perform(e);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+	j->result = smtp_classify(j, rc, code, &j->error);
+	/* The handle must not point into the job any more. */
+	curl_easy_setopt(e, CURLOPT_DEBUGDATA, NULL);
+	curl_easy_setopt(e, CURLOPT_READDATA, NULL);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(e, CURLOPT_MAIL_RCPT, NULL);
+	/*
+	 * After a failure, start from a clean handle: curl keeps even a
+	 * connection whose reply to the end of the message never came,
+	 * and would send the next mail into it.
+	 */
+	if (j->result != FMN_RESULT_DELIVERED) {
+		smtp_easy_drop(e);
+		e = NULL;
+	}
+	*state = e;
+}
+
+static void
+smtp_end(void *arg, void *state)
+{
+	(void)arg;
+	smtp_easy_drop(state);
+}
+
+static void
+smtp_job_free(struct fmn_workers_job *job)
+{
+	struct smtp_job *j = (struct smtp_job *)job;
+
+	curl_slist_free_all(j->rcpt);
+	free(j->mail);
+	free(j->error);
+	free(j);
+}
+
+static const struct fmn_workers_ops smtp_workers_ops = {
+	.run = smtp_run,
+	.end = smtp_end,
+	.free = smtp_job_free,
+};
+
+static void
+smtp_free(struct smtp *s)
+{
+	fmn_buf_free(&s->scratch);
+	free(s->url);
+	free(s->envelope_from);
+	free(s->user);
+	free(s->password);
+	free(s->ca_file);
+	free(s);
+}
+
+static int
+smtp_init(struct fmn_backend *b, char **cause)
+{
+	const struct fmn_config *cfg = b->cfg;
+	const char *url = cfg->smtp_url;
+	struct smtp *s;
+	char *why = NULL;
+	long use_ssl;
+
+	if (url == NULL || (strncmp(url, "smtp://", 7) != 0 &&
+	    strncmp(url, "smtps://", 8) != 0)) {
+		fmn_set_cause(cause, "smtp: not an smtp:// or smtps:// URL: %s",
+		    url != NULL ? url : "(none)");
+		return -1;
+	}
+	if (cfg->starttls == NULL || strcmp(cfg->starttls, "try") == 0)
+		use_ssl = CURLUSESSL_TRY;
+	else if (strcmp(cfg->starttls, "no") == 0)
+		use_ssl = CURLUSESSL_NONE;
+	else if (strcmp(cfg->starttls, "required") == 0)
+		use_ssl = CURLUSESSL_ALL;
+	else {
+		fmn_set_cause(cause, "smtp: [email] starttls must be no, try "
+		    "or required, not \"%s\"", cfg->starttls);
+		return -1;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fmn_set_cause(cause, "smtp: cannot initialise libcurl");
+		return -1;
+	}
+	s = xcalloc(1, sizeof(*s));
+	fmn_buf_init(&s->scratch);
+	if ((s->envelope_from = fmn_mail_envelope_from(cfg->mail_from)) ==
+	    NULL) {
+		fmn_set_cause(cause, "smtp: [email] from holds no usable "
+		    "address: %s", cfg->mail_from != NULL ? cfg->mail_from :
+		    "(none)");
+		smtp_free(s);
+		curl_global_cleanup();
+		return -1;
+	}
+	s->url = xstrdup(url);
+	if (cfg->smtp_user != NULL) {
+		s->user = xstrdup(cfg->smtp_user);
+		s->password = xstrdup(cfg->smtp_password != NULL ?
+		    cfg->smtp_password : "");
+	}
+	if (cfg->smtp_ca_file != NULL)
+		s->ca_file = xstrdup(cfg->smtp_ca_file);
+	s->use_ssl = use_ssl;
+	s->timeout = cfg->smtp_timeout > 0 ? cfg->smtp_timeout : 30;
+	s->conns = cfg->smtp_connections > 0 ? cfg->smtp_connections :
+	    SMTP_DEFAULT_CONNS;
+	if ((s->workers = fmn_workers_new(s->conns, &smtp_workers_ops, s, &why)) ==
+	    NULL) {
+		fmn_set_cause(cause, "smtp: %s", why);
+		free(why);
+		smtp_free(s);
+		curl_global_cleanup();
+		return -1;
+	}
+	b->priv = s;
+	return 0;
+}
+
+static int
+smtp_deliver(struct fmn_backend *b, const struct fmn_delivery *d)
 {
 	struct smtp *s = b->priv;
-	struct smtp_job *j, **jp;
-	CURLMsg *msg;
-	int left;
+	struct smtp_job *j;
+	char *cause = NULL;
 
-	while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
-		enum fmn_result r;
-		char *error = NULL, *priv = NULL;
-		long code = 0;
-
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
-		j = (struct smtp_job *)priv;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
-		    &code);
-		r = smtp_classify(j, msg->data.result, code, &error);
-		curl_multi_remove_handle(s->multi, j->easy);
-		for (jp = &s->active; *jp != NULL; jp = &(*jp)->next) {
-			if (*jp == j) {
-				*jp = j->next;
-				break;
-			}
-		}
-		s->n_active--;
-		/* The handle must not point into the job any more. */
-		curl_easy_setopt(j->easy, CURLOPT_DEBUGDATA, NULL);
-		curl_easy_setopt(j->easy, CURLOPT_READDATA, NULL);
-		curl_easy_setopt(j->easy, CURLOPT_ERRORBUFFER, NULL);
-		curl_easy_setopt(j->easy, CURLOPT_MAIL_RCPT, NULL);
-		if (r == FMN_RESULT_DELIVERED && s->n_idle < (size_t)s->conns)
-			s->idle[s->n_idle++] = j->easy;
-		else	/* after a failure, start from a clean handle */
-			curl_easy_cleanup(j->easy);
-		if (r != FMN_RESULT_DELIVERED)
-			log_debug("smtp: delivery %lld: %s: %s", j->id,
-			    r == FMN_RESULT_PERMFAIL ? "permanent failure" :
-			    "will retry", error);
-		b->done(b->done_arg, j->id, r, error);
-		free(error);
-		smtp_job_free(j);
+	if (fmn_workers_pending(s->workers) >= SMTP_MAX_QUEUED)
+		return -1;
+	fmn_buf_reset(&s->scratch);
+	if (fmn_mail_format(d, b->cfg, fmn_now(), &s->scratch, &cause) != 0) {
+		/* A mail we cannot write is not going to work next time. */
+		b->done(b->done_arg, d->id, FMN_RESULT_PERMFAIL, cause);
+		free(cause);
+		return 0;
 	}
-	smtp_start(b);
+	j = xcalloc(1, sizeof(*j));
+	j->id = d->id;
+	j->len = s->scratch.len;
+	j->mail = fmn_buf_steal(&s->scratch);
+	/* The formatter checked the address: no CR, LF, space or brackets. */
+	if ((j->rcpt = curl_slist_append(NULL, d->address)) == NULL) {
+		smtp_job_free(&j->entry);
+		return -1;
+	}
+	fmn_workers_push(s->workers, &j->entry);
+	return 0;
 }
 
 static int
 smtp_pollitems(struct fmn_backend *b, zmq_pollitem_t *items, int max)
 {
 	struct smtp *s = b->priv;
-	int n = 0;
-	size_t i;
 
-	for (i = 0; i < s->n_socks && n < max; i++) {
-		items[n].socket = NULL;
-		items[n].fd = s->socks[i].fd;
-		items[n].events = 0;
-		if (s->socks[i].what & CURL_POLL_IN)
-			items[n].events |= ZMQ_POLLIN;
-		if (s->socks[i].what & CURL_POLL_OUT)
-			items[n].events |= ZMQ_POLLOUT;
-		items[n].revents = 0;
-		n++;
-	}
-	if ((size_t)n < s->n_socks)
-		log_warn("smtp: %zu sockets but room to watch %d",
-		    s->n_socks, max);
-	return n;
+	if (max < 1)
+		return 0;
+	items[0].socket = NULL;
+	items[0].fd = fmn_workers_fd(s->workers);
+	items[0].events = ZMQ_POLLIN;
+	items[0].revents = 0;
+	return 1;
 }
 
+/* Report the mails the workers have finished. */
 static void
 smtp_process(struct fmn_backend *b, zmq_pollitem_t *items, int n)
 {
 	struct smtp *s = b->priv;
-	int i, running;
+	struct fmn_workers_job *job;
+	struct smtp_job *j;
 
-	for (i = 0; i < n; i++) {
-		int ev = 0;
-
-		if (items[i].revents & ZMQ_POLLIN)
-			ev |= CURL_CSELECT_IN;
-		if (items[i].revents & ZMQ_POLLOUT)
-			ev |= CURL_CSELECT_OUT;
-		if (items[i].revents & ZMQ_POLLERR)
-			ev |= CURL_CSELECT_ERR;
-		if (ev != 0)
-			curl_multi_socket_action(s->multi, items[i].fd, ev,
-			    &running);
+	if (n < 1 || !(items[0].revents & ZMQ_POLLIN))
+		return;
+	while ((job = fmn_workers_done(s->workers)) != NULL) {
+		j = (struct smtp_job *)job;
+		if (j->result != FMN_RESULT_DELIVERED)
+			log_debug("smtp: delivery %lld: %s: %s", j->id,
+			    j->result == FMN_RESULT_PERMFAIL ?
+			    "permanent failure" :
+			    j->result == FMN_RESULT_REJECTED ?
+			    "message refused" : "will retry", j->error);
+		b->done(b->done_arg, j->id, j->result, j->error);
+		smtp_job_free(job);
 	}
-	if (s->deadline >= 0 && fmn_monotonic_ms() >= s->deadline) {
-		s->deadline = -1;
-		curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0,
-		    &running);
-	}
-	smtp_reap(b);
 }
 
+/* The workers keep their own deadlines: nothing to do on a timer. */
 static long
 smtp_timeout(struct fmn_backend *b)
 {
-	struct smtp *s = b->priv;
-	int64_t left;
-
-	if (s->queue != NULL && s->n_active < (size_t)s->conns)
-		return 100;	/* a handle could not be started: retry soon */
-	if (s->deadline < 0)
-		return -1;
-	left = s->deadline - fmn_monotonic_ms();
-	return left > 0 ? (long)left : 0;
+	(void)b;
+	return -1;
 }
 
 static size_t
@@ -560,39 +523,24 @@ smtp_inflight(struct fmn_backend *b)
 {
 	struct smtp *s = b->priv;
 
-	return s->n_active + s->n_queued;
+	return fmn_workers_pending(s->workers);
 }
 
-/* Drop everything not yet done: the scheduler sends it again later. */
+/*
+ * Stop the workers: a transfer in flight gives up within about a second
+ * (the progress callback). What was not done is dropped without an
+ * outcome: the daemon puts its rows back in the queue.
+ */
 static void
 smtp_fini(struct fmn_backend *b)
 {
 	struct smtp *s = b->priv;
-	struct smtp_job *j;
-	size_t i;
 
 	if (s == NULL)
 		return;
-	while ((j = s->active) != NULL) {
-		s->active = j->next;
-		curl_multi_remove_handle(s->multi, j->easy);
-		curl_easy_cleanup(j->easy);
-		smtp_job_free(j);
-	}
-	while ((j = s->queue) != NULL) {
-		s->queue = j->next;
-		smtp_job_free(j);
-	}
-	for (i = 0; i < s->n_idle; i++)
-		curl_easy_cleanup(s->idle[i]);
-	curl_multi_cleanup(s->multi);
+	fmn_workers_destroy(&s->workers);
 	curl_global_cleanup();
-	fmn_buf_free(&s->scratch);
-	free(s->idle);
-	free(s->socks);
-	free(s->url);
-	free(s->envelope_from);
-	free(s);
+	smtp_free(s);
 	b->priv = NULL;
 }
 

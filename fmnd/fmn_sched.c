@@ -892,6 +892,14 @@ sched_mark(struct fmn_sched *s, const struct inflight *f,
 		log_warn("dropped: %s: %s", what.data,
 		    error ? error : "expired");
 		break;
+	case FMN_RESULT_REJECTED:
+		/* This mail's fault (its content), not the destination's. */
+		st = s->set_failed;
+		fmn_counters_add(s->counters, FMN_C_NOTIFICATIONS_FAILED,
+		    (long long)f->n);
+		log_warn("refused: %s: %s", what.data,
+		    error ? error : "refused");
+		break;
 	case FMN_RESULT_PERMFAIL:
 	default:
 		st = s->set_failed;
@@ -961,8 +969,10 @@ sched_mark_confirm(struct fmn_sched *s, const struct inflight *f,
 		    error ? error : "temporary failure");
 		return 0;
 	case FMN_RESULT_EXPIRED:
-		/* The secret expired: nothing to send, nothing wrong with
-		 * the address; confirm_sent keeps it from being picked. */
+	case FMN_RESULT_REJECTED:
+		/* The secret expired, or the server refused this mail:
+		 * nothing wrong with the address, nothing sent again;
+		 * confirm_sent keeps it from being picked. */
 		free(fmn_imap_del(&s->confirm_retry, f->destination_id));
 		log_info("confirmation to %s (%s, user %s) not sent: %s",
 		    f->address, f->sb->context, f->user,

@@ -2,17 +2,20 @@
 delivers over SMTP to a real server (aiosmtpd on loopback), which records
 what it receives. Covers the headers people filter on, text from the bus
 that tries to add headers or recipients, a server outage, a refused
-recipient, and the confirmation of a new address."""
+recipient, a refused message, a slow and a silent server, and the
+confirmation of a new address."""
 
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import uuid
 
+import fmndtest
 import fmntest
 import smtptest
 import zmq
@@ -23,11 +26,15 @@ WIKI = "org.fedoraproject.stg.wiki.article.edit"
 class Daemon:
     """fmnd with a config file for quick retries; its stderr is kept."""
 
-    def __init__(self, db, bus, smtp_url, conf=""):
+    def __init__(self, db, bus, smtp_url, conf="", email=None):
+        """email: [email] settings over the test's own (timeout = 5)."""
         path = os.path.join(fmntest.tmpdir(), "fmn.ini")
+        settings = {"timeout": 5}
+        settings.update(email or {})
         with open(path, "w") as f:
             f.write("[delivery]\nretry_initial = 1\nretry_max = 2\n"
-                    "[email]\ntimeout = 5\n" + conf)
+                    "[email]\n" + "".join("%s = %s\n" % kv for kv in
+                                          settings.items()) + conf)
         self.lines = []
         self.ready = threading.Event()
         self.proc = subprocess.Popen(
@@ -36,7 +43,8 @@ class Daemon:
              "--mail-from", "Fedora Notifications <fmn@example.net>"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, text=True)
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
         if not self.ready.wait(30) or not any(
                 l.startswith("fmnd: ready") for l in self.lines):
             self.stop()
@@ -53,6 +61,21 @@ class Daemon:
     def log(self):
         return "".join(self.lines)
 
+    def terminate(self, timeout=60):
+        """SIGTERM; returns the exit code and the seconds it took."""
+        t0 = time.monotonic()
+        self.proc.terminate()
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("fmnd did not stop within %gs:\n%s" %
+                                 (timeout, self.log()))
+        secs = time.monotonic() - t0
+        self.reader.join(10)    # its last words: a sanitizer's report
+        return rc, secs
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -61,6 +84,7 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.reader.join(10)
 
 
 class Bus:
@@ -113,9 +137,10 @@ def rich_msg():
     raise AssertionError("no corpus message with users, packages and link")
 
 
-def setup(users, reject=(), conf=""):
+def setup(users, reject=(), conf="", email=None, **server):
     """A database where each user has one confirmed address NAME@example.org
-    and a filter that matches everything; a server; a bus; fmnd."""
+    and a filter that matches everything; a server (server: more arguments
+    for smtptest.Server); a bus; fmnd."""
     db = fmntest.tmpdb()
     fmntest.fmnctl("init", db=db, check=0)
     for u in users:
@@ -124,9 +149,9 @@ def setup(users, reject=(), conf=""):
                        "--confirmed", db=db, check=0)
         fmntest.fmnctl("filter", "add", u, "email", "everything", "topic:*",
                        db=db, check=0)
-    srv = smtptest.Server(reject=reject).start()
+    srv = smtptest.Server(reject=reject, **server).start()
     bus = Bus()
-    d = Daemon(db, bus.endpoint, srv.url, conf)
+    d = Daemon(db, bus.endpoint, srv.url, conf, email)
     try:
         bus.wait_subscriber()
     except AssertionError:
@@ -355,6 +380,129 @@ def test_confirmation_flow():
         assert before not in got
         assert len([x for x in srv.mails if to("dave@example.org")(x)
                     and x.message()["X-Fmn-Kind"] == "confirm"]) == 1
+    finally:
+        teardown(srv, bus, d)
+
+
+def processed(db):
+    return fmndtest.status(db)["messages_processed"]
+
+
+def notifications(db, msg_id=None):
+    """(state, attempts, last_error) of every notification, or of those
+    for one message."""
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(
+            "SELECT n.state, n.attempts, n.last_error FROM notifications n "
+            "JOIN messages m ON m.id = n.message_id "
+            "WHERE ?1 IS NULL OR m.msg_id = ?1 ORDER BY n.id",
+            (msg_id,)).fetchall()
+    finally:
+        con.close()
+
+
+def test_silent_server_stalls_neither_intake_nor_stop():
+    """A server takes the message and never answers its end. Every
+    message is still matched and queued at once, and SIGTERM stops fmnd
+    within its grace, every notification back in the queue."""
+    db, srv, bus, d = setup(["alice", "bob", "carol"],
+                            data_delay=smtptest.NEVER, email={"timeout": 30})
+    try:
+        t0 = time.monotonic()
+        for i in range(45):
+            bus.publish(WIKI, wiki(title="page %d" % i))
+        fmndtest.wait_until(lambda: processed(db) >= 45, timeout=60,
+                            interval=0.1, what="45 messages processed")
+        took = time.monotonic() - t0
+        print("45 messages processed %.2f s after publishing" % took)
+        assert took < 10, d.log()
+        # Every connection waits for the reply to the end of a message.
+        srv.wait_holding(4, timeout=30)
+        rc, secs = d.terminate()
+        print("fmnd exited %.2f s after SIGTERM" % secs)
+        assert rc == 0, d.log()
+        assert secs < 10, d.log()
+        assert "go back to the queue" in d.log(), d.log()
+        states = [n[0] for n in notifications(db)]
+        assert states == ["queued"] * 135, (states, d.log())
+        assert srv.mails == []
+    finally:
+        teardown(srv, bus, d)
+
+
+def test_intake_keeps_up_while_mail_is_stuck():
+    db, srv, bus, d = setup(["alice"], data_delay=smtptest.NEVER,
+                            email={"timeout": 30})
+    try:
+        bus.publish(WIKI, wiki(title="stuck"))
+        srv.wait_holding(1, timeout=30)
+        t0 = time.monotonic()
+        for i in range(10):
+            bus.publish(WIKI, wiki(title="while stuck %d" % i))
+        fmndtest.wait_until(lambda: processed(db) >= 11, timeout=60,
+                            interval=0.1, what="11 messages processed")
+        lag = time.monotonic() - t0
+        print("10 messages published while a mail was stuck, processed "
+              "in %.2f s" % lag)
+        assert lag < 5, d.log()
+    finally:
+        teardown(srv, bus, d)
+
+
+def test_slow_server_uses_every_connection():
+    """The server answers the end of each message after 2 s: with 4
+    connections, 4 mails are answered at once, about 2 mails/s."""
+    db, srv, bus, d = setup(["alice"], data_delay=2,
+                            email={"connections": 4})
+    try:
+        t0 = time.monotonic()
+        ids = [bus.publish(WIKI, wiki(title="page %d" % i))
+               for i in range(16)]
+        mails = srv.wait_for(16, timeout=120)
+        took = time.monotonic() - t0
+        print("16 mails in %.1f s: %.2f mails/s; sessions at once: %d, "
+              "messages answered at once: %d" % (took, 16 / took,
+                                                 srv.max_sessions,
+                                                 srv.max_holding))
+        assert srv.max_sessions == 4, srv.max_sessions
+        assert srv.max_holding == 4, srv.max_holding
+        assert 16 / took >= 1.0, took
+        assert sorted(m.message()["X-Fedmsg-Id"] for m in mails) == \
+            sorted(ids)
+    finally:
+        teardown(srv, bus, d)
+
+
+def test_refused_message_fails_only_that_notification():
+    """554 after DATA (a content filter) fails that notification; the
+    address stays in service. A 550 to RCPT still marks it failing
+    (test_refused_recipient_marked_failing)."""
+    db, srv, bus, d = setup(["alice"], refuse_content=b"FORBIDDEN")
+    try:
+        bad = bus.publish(WIKI, wiki(title="FORBIDDEN words"))
+        fmndtest.wait_until(
+            lambda: fmndtest.status(db)["notifications_failed"] >= 1,
+            timeout=60, interval=0.1, what="a failed notification")
+        st = fmndtest.status(db)
+        assert st["failing_destinations"] == [], st
+        good = bus.publish(WIKI, wiki(title="harmless words"))
+        srv.wait_for(1, timeout=60, what=with_id(good))
+        [(state, attempts, error)] = notifications(db, bad)
+        assert (state, attempts) == ("failed", 1), (state, attempts)
+        assert error == "message refused (DATA): 554 5.7.1 message " \
+            "content rejected", error
+        assert notifications(db, good)[0][0] == "delivered"
+        st = fmndtest.status(db)
+        assert st["failing_destinations"] == [], st
+        assert st["notifications_failed"] == 1, st
+        dests = fmntest.fmnctl_json("dest", "list", db=db)
+        assert not dests[0]["failing"], dests
+        assert "refused: alice email alice@example.org, 1 notification " \
+            "(message %s): message refused (DATA): 554 5.7.1" % bad \
+            in d.log(), d.log()
+        assert "marked failing" not in d.log(), d.log()
+        assert len(srv.refused_messages) == 1
     finally:
         teardown(srv, bus, d)
 

@@ -2,7 +2,8 @@
  * The SMTP backend driven the way the daemon drives it (a zmq_poll loop
  * over its poll items and timeout), against a real SMTP server: the
  * aiosmtpd server of tests/lib/smtptest.py on a free loopback port,
- * which writes what it receives into a spool directory.
+ * which writes what it receives into a spool directory, and can also
+ * be silent or slow in answering a message, or refuse it.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -638,5 +639,160 @@ TEST(starttls_and_auth)
 	if (o != NULL && o->error != NULL)
 		fprintf(stderr, "error: %s\n", o->error);
 	free(cause);
+	teardown(&h);
+}
+
+/* Run the loop until the server wrote SPOOL/NAME, at most timeout_ms. */
+static int
+wait_spool_file(struct harness *h, const char *name, long timeout_ms)
+{
+	int64_t deadline = fmn_monotonic_ms() + timeout_ms;
+	char path[128];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s", h->spool, name);
+	while (stat(path, &sb) != 0) {
+		if (fmn_monotonic_ms() > deadline)
+			return -1;
+		run_until(h, h->n_done + 1, 50);
+	}
+	return 0;
+}
+
+/*
+ * The server takes the message and never answers its end. The loop goes
+ * on (no call into the backend takes long), every transfer fails
+ * temporarily after [email] timeout, and the ones waiting for a worker
+ * count as in flight meanwhile.
+ */
+TEST(silent_server_does_not_block_the_loop)
+{
+	struct harness h;
+	struct fmn_notice n = notice(1, "hello");
+	const struct outcome *o;
+	static const char *const never[] = { "--delay", "never", NULL };
+	zmq_pollitem_t items[32];
+	int64_t t0, t, longest = 0, deadline;
+	int i;
+
+	if (setup(&h, 1, never) != 0) {
+		CHECK(!"setup");
+		teardown(&h);
+		return;
+	}
+	h.cfg.smtp_timeout = 2;
+	fmn_backend_smtp.fini(&h.b);
+	CHECK(fmn_backend_smtp.init(&h.b, NULL) == 0);
+	t0 = fmn_monotonic_ms();
+	for (i = 1; i <= 3; i++)
+		CHECK(deliver(&h, i, FMN_DELIVERY_SINGLE, "a@example.org", &n,
+		    1) == 0);
+	/* Two connections: two transfers run, one waits for a worker. */
+	CHECK_INT(fmn_backend_smtp.inflight(&h.b), 3);
+	deadline = t0 + 30000;
+	while (h.n_done < 3 && fmn_monotonic_ms() < deadline) {
+		int k = fmn_backend_smtp.pollitems(&h.b, items, 32);
+
+		if (zmq_poll(items, k, 100) < 0 && errno != EINTR)
+			break;
+		t = fmn_monotonic_ms();
+		fmn_backend_smtp.process(&h.b, items, k);
+		if (fmn_monotonic_ms() - t > longest)
+			longest = fmn_monotonic_ms() - t;
+		if (h.n_done == 0)
+			CHECK_INT(fmn_backend_smtp.inflight(&h.b), 3);
+	}
+	fprintf(stderr, "3 timeouts in %lld ms; longest call into the "
+	    "backend %lld ms\n", (long long)(fmn_monotonic_ms() - t0),
+	    (long long)longest);
+	CHECK_INT(h.n_done, 3);
+	CHECK(longest < 500);
+	/*
+	 * Each waited for its reply for the timeout, 2 s, the third after
+	 * one of the first two; then a worker is free at once (4 s in all):
+	 * it does not wait for the silent server to answer a QUIT too.
+	 */
+	CHECK(fmn_monotonic_ms() - t0 >= 3500);
+	CHECK(fmn_monotonic_ms() - t0 < 6500);
+	for (i = 1; i <= 3; i++) {
+		o = outcome(&h, i);
+		CHECK(o != NULL && o->result == FMN_RESULT_TEMPFAIL);
+		CHECK(o != NULL && o->error != NULL &&
+		    strstr(o->error, "Timeout was reached") != NULL);
+		if (o != NULL && o->error != NULL && i == 1)
+			fprintf(stderr, "error: %s\n", o->error);
+	}
+	CHECK_INT(fmn_backend_smtp.inflight(&h.b), 0);
+	teardown(&h);
+}
+
+/*
+ * Stopping while a transfer waits, inside curl's blocking wait, for the
+ * reply to the end of its message: curl calls the progress callback
+ * about once a second there, so fini() returns within about a second,
+ * long before the 30 s timeout, and reports nothing.
+ */
+TEST(fini_gives_up_a_stuck_transfer)
+{
+	struct harness h;
+	struct fmn_notice n = notice(1, "hello");
+	static const char *const never[] = { "--delay", "never", NULL };
+	int64_t t0, took;
+
+	if (setup(&h, 1, never) != 0) {
+		CHECK(!"setup");
+		teardown(&h);
+		return;
+	}
+	h.cfg.smtp_timeout = 30;
+	fmn_backend_smtp.fini(&h.b);
+	CHECK(fmn_backend_smtp.init(&h.b, NULL) == 0);
+	CHECK(deliver(&h, 1, FMN_DELIVERY_SINGLE, "a@example.org", &n, 1) == 0);
+	CHECK(deliver(&h, 2, FMN_DELIVERY_SINGLE, "b@example.org", &n, 1) == 0);
+	CHECK(deliver(&h, 3, FMN_DELIVERY_SINGLE, "c@example.org", &n, 1) == 0);
+	/* Both connections hold a message whose reply never comes. */
+	CHECK(wait_spool_file(&h, "held-1", 20000) == 0);
+	t0 = fmn_monotonic_ms();
+	fmn_backend_smtp.fini(&h.b);
+	took = fmn_monotonic_ms() - t0;
+	fprintf(stderr, "fini took %lld ms\n", (long long)took);
+	CHECK(took < 3000);
+	CHECK_INT(h.n_done, 0);
+	teardown(&h);
+}
+
+/*
+ * 554 after the message (a content filter) refuses that mail only: the
+ * result says the destination is fine, and the next mail to the same
+ * address goes through.
+ */
+TEST(refused_message_is_not_the_destination)
+{
+	struct harness h;
+	struct fmn_notice bad = notice(1, "FORBIDDEN words");
+	struct fmn_notice good = notice(2, "harmless words");
+	const struct outcome *o;
+	static const char *const refuse[] = {
+		"--refuse-content", "FORBIDDEN", NULL
+	};
+
+	if (setup(&h, 1, refuse) != 0) {
+		CHECK(!"setup");
+		teardown(&h);
+		return;
+	}
+	CHECK(deliver(&h, 1, FMN_DELIVERY_SINGLE, "a@example.org", &bad,
+	    1) == 0);
+	run_until(&h, 1, 20000);
+	CHECK(deliver(&h, 2, FMN_DELIVERY_SINGLE, "a@example.org", &good,
+	    1) == 0);
+	run_until(&h, 2, 20000);
+	o = outcome(&h, 1);
+	CHECK(o != NULL && o->result == FMN_RESULT_REJECTED);
+	CHECK_STR(o != NULL ? o->error : NULL,
+	    "message refused (DATA): 554 5.7.1 message content rejected");
+	o = outcome(&h, 2);
+	CHECK(o != NULL && o->result == FMN_RESULT_DELIVERED);
+	CHECK_INT(spool_count(&h), 1);
 	teardown(&h);
 }
