@@ -30,6 +30,7 @@ static const char *const counter_names[FMN_C_COUNT] = {
 	[FMN_C_DELIVERIES] = "deliveries",
 	[FMN_C_DIGESTS] = "digests",
 	[FMN_C_CONFIRMATIONS_SENT] = "confirmations_sent",
+	[FMN_C_FILTERS_BROKEN] = "filters_broken",
 };
 
 const char *

@@ -30,6 +30,7 @@ enum fmn_counter {
 	FMN_C_DELIVERIES,		/* hand-offs that succeeded */
 	FMN_C_DIGESTS,			/* of which digests */
 	FMN_C_CONFIRMATIONS_SENT,
+	FMN_C_FILTERS_BROKEN,		/* marked broken: regexes over budget */
 	FMN_C_COUNT
 };
 

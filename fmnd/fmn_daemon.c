@@ -27,6 +27,7 @@
 #include <zmq.h>
 
 #include "fmn_batch.h"
+#include "fmn_broken.h"
 #include "fmn_checkpoint.h"
 #include "fmn_bus.h"
 #include "fmn_counters.h"
@@ -559,6 +560,8 @@ daemon_intake(struct fmn_daemon *d)
 		    (long long)(es.rule_errors - d->rule_errors));
 		d->rule_errors = es.rule_errors;
 	}
+	if (!failed)
+		fmn_broken_record(d->engine, d->db, &d->counters);
 	if (failed)
 		fmn_queue_rollback(d->queue);
 	else if (fmn_queue_in_transaction(d->queue) &&
