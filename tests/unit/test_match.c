@@ -612,11 +612,12 @@ TEST(explain_says_which_rule_decided)
 }
 
 /*
- * The regex budget. A body on which (?:.*a){N}x backtracks for ever: an
- * 'x' first (so PCRE2's required-character check does not end it at
- * once), then a run of a's with no x after it.
+ * The regex budget. A body on which (?:.*a){N}x, N < 100, backtracks for
+ * ever: an 'x' first (so PCRE2's required-character check does not end
+ * it at once), then 100 a's with no x after them.
  */
-#define HOSTILE_BODY "{\"x\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}"
+#define A10 "aaaaaaaaaa"
+#define HOSTILE_BODY "{\"x\": \"" A10 A10 A10 A10 A10 A10 A10 A10 A10 A10 "\"}"
 #define HOSTILE_FILTERS 50
 
 /* mallory: 50 distinct catastrophic regex filters; alice and bob plain. */
@@ -679,6 +680,8 @@ TEST(hostile_regexes_bounded_then_marked_broken)
 			CHECK(units <= FMN_MATCH_ALLOWANCE +
 			    FMN_RULE_MATCH_LIMIT + 2 * 100);
 			CHECK(units >= FMN_MATCH_ALLOWANCE);
+			/* Each would run to the limit: a tenth of that, at most. */
+			CHECK(units < HOSTILE_FILTERS * FMN_RULE_MATCH_LIMIT / 10);
 			CHECK_INT(st.allowance_skips - prev.allowance_skips,
 			    HOSTILE_FILTERS - FMN_MATCH_ALLOWANCE /
 			    FMN_RULE_MATCH_LIMIT);
