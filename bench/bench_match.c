@@ -5,9 +5,17 @@
  *     contexts (email and irc, ~70 rules) and ~20 owned packages, loaded
  *     into the engine;
  *  3. parse + derive facts + match every envelope against all of them.
- * Prints both rates, their ratio, and the peak RSS.
+ * Prints both rates, their ratio, and the peak RSS. Then:
+ *  4. one hostile user among the N, with H (default 50) filters of
+ *     catastrophic regexes, (?:.*a){40}x, (?:.*a){41}x, ...: the same
+ *     work without that user, with the user's filters as they are before
+ *     the engine marks them broken (the user is recompiled every second
+ *     message, so that no filter reaches its third failure: what the
+ *     regex budget alone bounds), and as the engine treats them (marked
+ *     broken at their third failure), interleaved pass by pass; prints
+ *     each rate and its ratio to the run without that user.
  *
- * usage: bench_match [N] [CORPUS] [SECONDS]
+ * usage: bench_match [N] [CORPUS] [SECONDS] [H]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +27,7 @@
 #include "fmn_facts.h"
 #include "fmn_match.h"
 #include "fmn_msg.h"
+#include "fmn_rule.h"
 #include "fmn_store.h"
 #include "fmn_util.h"
 
@@ -158,12 +167,192 @@ populate(sqlite3 *db, int nusers, char **names, size_t nnames, char **pkgs,
 	exec_sql(db, "COMMIT");
 }
 
+/* A hostile user: H filters of catastrophic regexes; preference off. */
+static long long
+add_hostile(sqlite3 *db, const char *user, int nfilters)
+{
+	sqlite3_stmt *st, *f, *r;
+	char name[16], arg[64], *cause = NULL;
+	long long uid, pid;
+	int i;
+
+	exec_sql(db, "BEGIN");
+	st = fmn_store_prepare(db, "INSERT INTO users (name, created) "
+	    "VALUES (?, 0)", &cause);
+	f = fmn_store_prepare(db, "INSERT INTO filters (preference_id, name, "
+	    "position) VALUES (?, ?, ?)", &cause);
+	r = fmn_store_prepare(db, "INSERT INTO rules (filter_id, position, "
+	    "kind, argument) VALUES (?, 1, 'body-re', ?)", &cause);
+	if (st == NULL || f == NULL || r == NULL)
+		die("prepare", cause);
+	sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	uid = sqlite3_last_insert_rowid(db);
+	st = fmn_store_prepare(db, "INSERT INTO destinations (user_id, context, "
+	    "address, confirmed, created) VALUES (?, 'email', ?, 1, 0)", &cause);
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = fmn_store_prepare(db, "INSERT INTO preferences (user_id, context, "
+	    "enabled) VALUES (?, 'email', 0)", &cause);
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	pid = sqlite3_last_insert_rowid(db);
+	for (i = 0; i < nfilters; i++) {
+		snprintf(name, sizeof(name), "h%03d", i);
+		/* Distinct: identical regexes would be one shared evaluation. */
+		snprintf(arg, sizeof(arg), "(?:.*a){%d}x", 40 + i);
+		sqlite3_reset(f);
+		sqlite3_bind_int64(f, 1, pid);
+		sqlite3_bind_text(f, 2, name, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(f, 3, i + 1);
+		sqlite3_step(f);
+		sqlite3_reset(r);
+		sqlite3_bind_int64(r, 1, sqlite3_last_insert_rowid(db));
+		sqlite3_bind_text(r, 2, arg, -1, SQLITE_TRANSIENT);
+		sqlite3_step(r);
+	}
+	sqlite3_finalize(f);
+	sqlite3_finalize(r);
+	exec_sql(db, "COMMIT");
+	return uid;
+}
+
+/* Switch a user's preference and recompile that user. */
+static void
+hostile_set(sqlite3 *db, struct fmn_engine *e, long long uid, int on)
+{
+	char sql[128], *cause = NULL;
+
+	snprintf(sql, sizeof(sql), "UPDATE preferences SET enabled = %d "
+	    "WHERE user_id = %lld", on, uid);
+	exec_sql(db, sql);
+	if (fmn_engine_reload_user(e, db, uid, &cause) != 0)
+		die("reload", cause);
+}
+
+/* What fmnd does with the filters found over budget: mark them. */
+static void
+hostile_broken(sqlite3 *db, struct fmn_engine *e, int record)
+{
+	struct fmn_broken *v;
+	sqlite3_stmt *st;
+	char *cause = NULL;
+	size_t i, n = fmn_engine_take_broken(e, &v);
+
+	if (record && n > 0) {
+		st = fmn_store_prepare(db, "UPDATE filters SET broken = ?, "
+		    "broken_since = 0 WHERE id = ?", &cause);
+		if (st == NULL)
+			die("prepare", cause);
+		for (i = 0; i < n; i++) {
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, v[i].reason, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, v[i].filter_id);
+			sqlite3_step(st);
+		}
+		sqlite3_finalize(st);
+	}
+	fmn_engine_broken_free(v, n);
+}
+
+/*
+ * One pass of parse + facts + match over the corpus; the seconds it
+ * took, recompiles left out. With recompile, user uid is recompiled
+ * every second message, so that no filter of theirs is ever marked.
+ */
+static double
+hostile_pass(struct fmn_engine *e, sqlite3 *db, long long uid, int recompile,
+    char **env, size_t n, struct fmn_defs *defs, struct fmn_aliases *aliases,
+    struct fmn_recipients *rcpt, double *match_time)
+{
+	struct fmn_msg *m;
+	char *cause = NULL;
+	double t0, tm, spent = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (recompile && i % 2 == 0)
+			hostile_set(db, e, uid, 1);
+		t0 = fmn_now();
+		m = fmn_msg_parse(NULL, env[i], strlen(env[i]), &cause);
+		if (m == NULL) {
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		fmn_facts_derive(defs, aliases, m);
+		fmn_recipients_clear(rcpt);
+		tm = fmn_now();
+		fmn_engine_match(e, m, rcpt, NULL);
+		*match_time += fmn_now() - tm;
+		fmn_msg_destroy(&m);
+		spent += fmn_now() - t0;
+	}
+	return spent;
+}
+
+/*
+ * 4: the N users alone, then with one hostile user whose filters are
+ * never marked (what the regex budget alone bounds), then with another,
+ * the same, whose filters are marked as fmnd marks them: tried until
+ * their third failure, then recorded and skipped from then on. Pass by
+ * pass, so that all three see the same load on the machine.
+ */
+static void
+bench_hostile(struct fmn_engine *e, sqlite3 *db, int nfilters, char **env,
+    size_t n, struct fmn_defs *defs, struct fmn_aliases *aliases,
+    double secs)
+{
+	static const char *const what[] = { "without the hostile user",
+	    "hostile, never marked broken", "hostile, marked broken" };
+	struct fmn_recipients rcpt = { 0 };
+	struct fmn_engine_stats st0, st;
+	double t[3] = { 0 }, tm[3] = { 0 }, t0 = fmn_now();
+	long long bounded = add_hostile(db, "hostile", nfilters);
+	long long marked = add_hostile(db, "hostile2", nfilters);
+	unsigned long long units = 0;
+	size_t done = 0;
+	int k;
+
+	do {
+		t[0] += hostile_pass(e, db, bounded, 0, env, n, defs, aliases,
+		    &rcpt, &tm[0]);
+		fmn_engine_stats(e, &st0);
+		t[1] += hostile_pass(e, db, bounded, 1, env, n, defs, aliases,
+		    &rcpt, &tm[1]);
+		fmn_engine_stats(e, &st);
+		units += st.regex_units - st0.regex_units;
+		hostile_set(db, e, bounded, 0);
+		hostile_broken(db, e, 0);
+		hostile_set(db, e, marked, 1);
+		t[2] += hostile_pass(e, db, marked, 0, env, n, defs, aliases,
+		    &rcpt, &tm[2]);
+		hostile_broken(db, e, 1);
+		hostile_set(db, e, marked, 0);
+		done += n;
+	} while (fmn_now() - t0 < 3 * secs);
+	printf("one hostile user, %d filters of (?:.*a){40+i}x:\n", nfilters);
+	for (k = 0; k < 3; k++)
+		printf("  %-30s %8.0f messages/s (matching %6.1f us/message), "
+		    "ratio %.2f\n", what[k], done / t[k], tm[k] * 1e6 / done,
+		    t[0] / t[k]);
+	printf("  regex work, never marked:     %8.0f units/message (bound: "
+	    "%d + %d)\n", (double)units / done, FMN_MATCH_ALLOWANCE,
+	    FMN_RULE_MATCH_LIMIT);
+	fmn_recipients_free(&rcpt);
+}
+
 int
 main(int argc, char **argv)
 {
 	int nusers = argc > 1 ? atoi(argv[1]) : 10000;
 	const char *corpus = argc > 2 ? argv[2] : FMN_SOURCE_DIR "/tests/data/fmfi-dev.json";
 	double secs = argc > 3 ? atof(argv[3]) : 3.0;
+	int nhostile = argc > 4 ? atoi(argv[4]) : 50;
 	char **env, **names, **pkgs, *cause = NULL, dbpath[64];
 	size_t n, nnames, npkgs, i, done, recipients = 0;
 	struct fmn_recipients rcpt = { 0 };
@@ -259,6 +448,8 @@ main(int argc, char **argv)
 	printf("peak RSS:              %10.1f MB (%.1f MB before the engine; "
 	    "acceptance: <= 300)\n", peak_rss_kb() / 1024.0,
 	    rss_before / 1024.0);
+	if (nhostile > 0)
+		bench_hostile(e, db, nhostile, env, n, defs, aliases, secs);
 	fmn_recipients_free(&rcpt);
 	fmn_engine_destroy(&e);
 	fmn_aliases_destroy(&aliases);

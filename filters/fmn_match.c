@@ -10,12 +10,17 @@
  *    a message only looks at filters whose indexed rule it can satisfy;
  *    filters with no indexable positive rule go to a short "always" list;
  *  - a preference's filters keep their order, so among the candidates the
- *    first one that matches fires, and a preference fires at most once.
+ *    first one that matches fires, and a preference fires at most once;
+ *  - a message is matched user by user, each user's regex rules charged
+ *    to that user's allowance (fmn_match.h), so that one user's regexes
+ *    cost the others nothing but their share of a rule they all use;
+ *    a filter that keeps failing is marked broken and no longer tried.
  *
  * One user can be recompiled without touching the others.
  */
 #include "fmn_match.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,16 +40,30 @@ enum idx_kind {
 	IDX_CATEGORY,
 	IDX__COUNT,
 	IDX_ALWAYS = IDX__COUNT,
-	IDX_NONE,		/* empty or broken filter: never a candidate */
+	IDX_NONE,		/* empty, unrunnable or broken: never a candidate */
 };
+
+/* A rule that fails on every message is logged once a minute at most. */
+#define ERULE_WARN_MS	60000
+
+struct euser;
 
 /* A distinct (kind, argument), shared by every filter that uses it. */
 struct erule {
 	struct fmn_rule		*rule;
 	char			*key;
 	size_t			 refs;
+	int			 regex;	/* charged to the users who need it */
 	unsigned long long	 gen;	/* message generation of val */
 	int			 val;	/* FMN_MATCH_* of the positive rule */
+	unsigned long		 units;	/* what computing val was charged */
+	/* The last user who asked for it in message user_gen, and their answer. */
+	const struct euser	*user;
+	unsigned long long	 user_gen;
+	int			 user_val;
+	int			 user_skipped;	/* their allowance was used up */
+	int64_t			 warn_next;	/* no warning before (monotonic ms) */
+	unsigned long		 unwarned;	/* errors since the last warning */
 };
 
 struct fref {
@@ -61,18 +80,20 @@ struct efilter {
 	struct fref		*rules;		/* in position order */
 	unsigned short		*order;		/* evaluation order: cheap first */
 	size_t			 nrules;
-	char			*broken;	/* the token that did not compile */
+	char			*bad_rule;	/* the token that did not compile */
+	char			*broken;	/* why it is marked broken: not tried */
 	enum idx_kind		 idx;
 	char			*idx_key;	/* NULL for ALWAYS and NONE */
 	unsigned long long	 cand_gen;	/* candidate for this message */
+	unsigned long long	 tries;		/* messages it was evaluated on */
+	/* Its last errors, oldest first, as values of tries (0: none). */
+	unsigned long long	 err_at[FMN_MATCH_BROKEN_AFTER - 1];
 };
 
 struct edest {
 	long long	 id;
 	char		*address;
 };
-
-struct euser;
 
 struct epref {
 	long long		 id;
@@ -86,10 +107,11 @@ struct epref {
 };
 
 struct euser {
-	long long	 id;
-	char		*name;
-	struct epref	**prefs;
-	size_t		 nprefs;
+	long long		 id;
+	char			*name;
+	struct epref		**prefs;	/* by context */
+	size_t			 nprefs;
+	unsigned long long	 touched_gen;
 };
 
 /* A list of filters under one index key. */
@@ -107,13 +129,22 @@ struct fmn_engine {
 	struct fmn_owners	*owners;
 	size_t			 nusers;
 	size_t			 nfilters;
+	size_t			 nbroken;
 	unsigned long long	 gen;
 	unsigned long long	 rule_errors;
+	unsigned long long	 regex_units;
+	unsigned long long	 allowance_skips;
+	/* Filters found over budget, until fmn_engine_take_broken. */
+	struct fmn_broken	*found;
+	size_t			 nfound;
+	size_t			 found_cap;
 	/* Per-message scratch, kept to avoid reallocation. */
-	struct epref		**touched;
+	struct euser		**touched;	/* users with a candidate filter */
 	size_t			 ntouched;
 	size_t			 touched_cap;
 	struct fmn_msg		*cur;
+	const struct euser	*cur_user;	/* whose filters are evaluated */
+	unsigned long		 spent;		/* units charged to cur_user */
 };
 
 /* Lists. */
@@ -223,6 +254,7 @@ erule_get(struct fmn_engine *e, enum fmn_rule_kind kind, const char *arg,
 	er->rule = r;
 	er->key = key;
 	er->refs = 1;
+	er->regex = fmn_rule_uses_regex(r);
 	slot = fmn_hmap_put(&e->rules, key);
 	*slot = er;
 	return er;
@@ -249,20 +281,77 @@ erule_free(void *p)
 	free(er);
 }
 
+/*
+ * A rule that fails is logged at most once per ERULE_WARN_MS: one that
+ * fails on every message must not flood the log. The next warning says
+ * how many failures went unlogged.
+ */
+static void
+erule_warn(struct fmn_engine *e, struct erule *er)
+{
+	const char *id = e->cur->msg_id ? e->cur->msg_id : "(no id)";
+	int64_t now = fmn_monotonic_ms();
+
+	if (now < er->warn_next) {
+		er->unwarned++;
+		return;
+	}
+	if (er->unwarned > 0)
+		log_warn("rule %s failed to evaluate on message %s (and on %lu "
+		    "more since it was last logged)", er->key, id, er->unwarned);
+	else
+		log_warn("rule %s failed to evaluate on message %s", er->key, id);
+	er->warn_next = now + ERULE_WARN_MS;
+	er->unwarned = 0;
+}
+
 /* The memoised value of a rule for the current message. */
 static int
-erule_eval(struct fmn_engine *e, struct erule *er)
+erule_value(struct fmn_engine *e, struct erule *er)
 {
+	unsigned long units = 0;
+
 	if (er->gen != e->gen) {
-		er->val = fmn_rule_eval(er->rule, e->cur, e->owners);
+		er->val = fmn_rule_eval_units(er->rule, e->cur, e->owners,
+		    &units);
+		er->units = units;
 		er->gen = e->gen;
+		e->regex_units += units;
 		if (er->val == FMN_MATCH_ERR) {
 			e->rule_errors++;
-			log_warn("rule %s failed to evaluate on message %s",
-			    er->key, e->cur->msg_id ? e->cur->msg_id : "(no id)");
+			erule_warn(e, er);
 		}
 	}
 	return er->val;
+}
+
+/*
+ * The value of a rule for the current message and user. A regex rule is
+ * charged to each user who needs it, once per message, what computing it
+ * cost, even when another user's filters made it run: so what a user is
+ * charged does not depend on who else is matched. Once a user has been
+ * charged the allowance, their further regex rules are errors, not run.
+ */
+static int
+erule_eval(struct fmn_engine *e, struct erule *er)
+{
+	if (!er->regex)
+		return erule_value(e, er);
+	if (er->user_gen == e->gen && er->user == e->cur_user)
+		return er->user_val;
+	er->user_gen = e->gen;
+	er->user = e->cur_user;
+	if (e->spent >= FMN_MATCH_ALLOWANCE) {
+		er->user_val = FMN_MATCH_ERR;
+		er->user_skipped = 1;
+		e->rule_errors++;
+		e->allowance_skips++;
+		return er->user_val;
+	}
+	er->user_skipped = 0;
+	er->user_val = erule_value(e, er);
+	e->spent += er->units;
+	return er->user_val;
 }
 
 /* Filters. */
@@ -292,7 +381,7 @@ filter_index(struct fmn_engine *e, struct efilter *f)
 	char *items, *p, *comma;
 	size_t i;
 
-	if (f->broken != NULL || f->nrules == 0) {
+	if (f->bad_rule != NULL || f->broken != NULL || f->nrules == 0) {
 		f->idx = IDX_NONE;
 		return;
 	}
@@ -409,6 +498,9 @@ filter_free(struct fmn_engine *e, struct efilter *f)
 	free(f->rules);
 	free(f->order);
 	free(f->name);
+	free(f->bad_rule);
+	if (f->broken != NULL)
+		e->nbroken--;
 	free(f->broken);
 	free(f->idx_key);
 	free(f);
@@ -416,12 +508,13 @@ filter_free(struct fmn_engine *e, struct efilter *f)
 }
 
 /*
- * AND of the filter's rules for the current message. When failed is not
- * NULL, rules go in position order and *failed is the first one that was
- * not true.
+ * AND of the filter's rules for the current message and user. Rules go
+ * cheap first, or in position order when in_order (to explain); *failed
+ * is the first one that was not true.
  */
 static int
-filter_eval(struct fmn_engine *e, struct efilter *f, const struct fref **failed)
+filter_eval(struct fmn_engine *e, struct efilter *f, int in_order,
+    const struct fref **failed)
 {
 	const struct fref *fr;
 	size_t i;
@@ -429,12 +522,12 @@ filter_eval(struct fmn_engine *e, struct efilter *f, const struct fref **failed)
 
 	if (failed != NULL)
 		*failed = NULL;
-	if (f->broken != NULL)
+	if (f->bad_rule != NULL)
 		return FMN_MATCH_ERR;
 	if (f->nrules == 0)
 		return FMN_MATCH_NO;
 	for (i = 0; i < f->nrules; i++) {
-		fr = failed != NULL ? &f->rules[i] : &f->rules[f->order[i]];
+		fr = in_order ? &f->rules[i] : &f->rules[f->order[i]];
 		v = erule_eval(e, fr->er);
 		if (fr->negated)
 			v = fmn_match_negate(v);
@@ -445,6 +538,82 @@ filter_eval(struct fmn_engine *e, struct efilter *f, const struct fref **failed)
 		}
 	}
 	return FMN_MATCH_YES;
+}
+
+/*
+ * Why the rule fr, just evaluated for the current user, is an error: a
+ * phrase for a person, after the rule's token.
+ */
+static char *
+fault_why(const struct fref *fr)
+{
+	const struct erule *er = fr->er;
+
+	if (!er->regex)
+		return xstrdup("could not be evaluated");
+	if (er->user_skipped)
+		return xasprintf("was not run: the user's regexes had used "
+		    "their allowance of %d units for the message",
+		    FMN_MATCH_ALLOWANCE);
+	return xasprintf("reached the regex match limit (%d units)",
+	    FMN_RULE_MATCH_LIMIT);
+}
+
+static char *
+fref_token(const struct fref *fr)
+{
+	return fmn_rule_format(fmn_rule_kind_of(fr->er->rule), fr->negated,
+	    fmn_rule_argument(fr->er->rule));
+}
+
+/* Stop trying f, and keep it for fmn_engine_take_broken. */
+static void
+filter_break(struct fmn_engine *e, struct efilter *f, const struct fref *fr)
+{
+	struct fmn_broken *b;
+	char *tok = fr != NULL ? fref_token(fr) : xstrdup("a rule");
+	char *why = fr != NULL ? fault_why(fr) : xstrdup("failed");
+
+	f->broken = xasprintf("failed on %d messages within %d; last, %s %s",
+	    FMN_MATCH_BROKEN_AFTER, FMN_MATCH_BROKEN_WINDOW, tok, why);
+	free(tok);
+	free(why);
+	filter_unindex(e, f);
+	f->idx = IDX_NONE;
+	e->nbroken++;
+	if (e->nfound == e->found_cap) {
+		e->found_cap = e->found_cap ? e->found_cap * 2 : 8;
+		e->found = xreallocarray(e->found, e->found_cap,
+		    sizeof(*e->found));
+	}
+	b = &e->found[e->nfound++];
+	b->filter_id = f->id;
+	b->user_id = f->pref->user->id;
+	b->user = xstrdup(f->pref->user->name);
+	b->context = xstrdup(f->pref->context);
+	b->filter = xstrdup(f->name);
+	b->reason = xstrdup(f->broken);
+}
+
+/*
+ * f failed on the current message (fr is the rule that did). The third
+ * failure within FMN_MATCH_BROKEN_WINDOW tries breaks it: a regex that
+ * hits its limit now and then on an odd message stays; one that fails on
+ * a good share of the traffic goes.
+ */
+static void
+filter_erred(struct fmn_engine *e, struct efilter *f, const struct fref *fr)
+{
+	const size_t n = FMN_NELEM(f->err_at);
+	int over = f->err_at[0] != 0 &&
+	    f->tries - f->err_at[0] < FMN_MATCH_BROKEN_WINDOW;
+	size_t k;
+
+	for (k = 0; k + 1 < n; k++)
+		f->err_at[k] = f->err_at[k + 1];
+	f->err_at[n - 1] = f->tries;
+	if (over)
+		filter_break(e, f, fr);
 }
 
 /* Users. */
@@ -525,6 +694,7 @@ fmn_engine_destroy(struct fmn_engine **ep)
 		return;
 	engine_clear(e);
 	fmn_owners_destroy(&e->owners);
+	fmn_engine_broken_free(e->found, e->nfound);
 	free(e->touched);
 	free(e);
 	*ep = NULL;
@@ -641,13 +811,16 @@ load_users(struct fmn_engine *e, sqlite3 *db, long long user_id, char **cause)
 		goto dberr;
 	sqlite3_finalize(st);
 
-	/* Active filters, in order. */
+	/*
+	 * Active filters, in order. A broken one is kept, without its rules,
+	 * only so that explain can say it was skipped.
+	 */
 	st = prepare(db, one ?
-	    "SELECT f.id, f.preference_id, f.name FROM filters f "
+	    "SELECT f.id, f.preference_id, f.name, f.broken FROM filters f "
 	    "JOIN preferences p ON p.id = f.preference_id "
 	    "WHERE f.active = 1 AND p.enabled = 1 AND p.user_id = ?1 "
 	    "ORDER BY f.preference_id, f.position, f.id" :
-	    "SELECT f.id, f.preference_id, f.name FROM filters f "
+	    "SELECT f.id, f.preference_id, f.name, f.broken FROM filters f "
 	    "WHERE f.active = 1 ORDER BY f.preference_id, f.position, f.id",
 	    user_id, cause);
 	if (st == NULL)
@@ -661,6 +834,10 @@ load_users(struct fmn_engine *e, sqlite3 *db, long long user_id, char **cause)
 		f->name = xstrdup(col_text(st, 2));
 		f->pref = p;
 		f->idx = IDX_NONE;
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+			f->broken = xstrdup(col_text(st, 3));
+			e->nbroken++;
+		}
 		p->filters = xreallocarray(p->filters, p->nfilters + 1,
 		    sizeof(*p->filters));
 		p->filters[p->nfilters++] = f;
@@ -688,7 +865,7 @@ load_users(struct fmn_engine *e, sqlite3 *db, long long user_id, char **cause)
 		struct erule *er = NULL;
 
 		f = fmn_hmap_get(&filters, id_key(sqlite3_column_int64(st, 0), buf));
-		if (f == NULL || f->broken != NULL)
+		if (f == NULL || f->bad_rule != NULL || f->broken != NULL)
 			continue;
 		why = NULL;
 		if (f->nrules >= 0xffff)
@@ -699,9 +876,10 @@ load_users(struct fmn_engine *e, sqlite3 *db, long long user_id, char **cause)
 			er = erule_get(e, k, arg, &why);
 		if (er == NULL) {
 			/* Stored data we cannot run: this filter never matches. */
-			f->broken = xasprintf("%s%s:%s", neg ? "!" : "", kname, arg);
+			f->bad_rule = xasprintf("%s%s:%s", neg ? "!" : "", kname,
+			    arg);
 			log_warn("user %s, filter \"%s\": rule %s: %s",
-			    f->pref->user->name, f->name, f->broken, why);
+			    f->pref->user->name, f->name, f->bad_rule, why);
 			free(why);
 			continue;
 		}
@@ -769,9 +947,37 @@ void
 fmn_engine_stats(const struct fmn_engine *e, struct fmn_engine_stats *st)
 {
 	st->rule_errors = e->rule_errors;
+	st->regex_units = e->regex_units;
+	st->allowance_skips = e->allowance_skips;
 	st->users = e->nusers;
 	st->filters = e->nfilters;
+	st->broken_filters = e->nbroken;
 	st->distinct_rules = e->rules.n;
+}
+
+size_t
+fmn_engine_take_broken(struct fmn_engine *e, struct fmn_broken **v)
+{
+	size_t n = e->nfound;
+
+	*v = e->found;
+	e->found = NULL;
+	e->nfound = e->found_cap = 0;
+	return n;
+}
+
+void
+fmn_engine_broken_free(struct fmn_broken *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].user);
+		free(v[i].context);
+		free(v[i].filter);
+		free(v[i].reason);
+	}
+	free(v);
 }
 
 /* Matching. */
@@ -780,6 +986,7 @@ static void
 touch_list(struct fmn_engine *e, const struct flist *l)
 {
 	struct efilter *f;
+	struct euser *u;
 	size_t i;
 
 	if (l == NULL)
@@ -790,12 +997,16 @@ touch_list(struct fmn_engine *e, const struct flist *l)
 		if (f->pref->touched_gen == e->gen)
 			continue;
 		f->pref->touched_gen = e->gen;
+		u = f->pref->user;
+		if (u->touched_gen == e->gen)
+			continue;
+		u->touched_gen = e->gen;
 		if (e->ntouched == e->touched_cap) {
 			e->touched_cap = e->touched_cap ? e->touched_cap * 2 : 64;
 			e->touched = xreallocarray(e->touched, e->touched_cap,
 			    sizeof(*e->touched));
 		}
-		e->touched[e->ntouched++] = f->pref;
+		e->touched[e->ntouched++] = u;
 	}
 }
 
@@ -819,13 +1030,12 @@ touch_group(void *arg, const char *group)
 }
 
 static int
-pref_cmp(const void *a, const void *b)
+user_cmp(const void *a, const void *b)
 {
-	const struct epref *x = *(struct epref *const *)a;
-	const struct epref *y = *(struct epref *const *)b;
-	int c = strcmp(x->user->name, y->user->name);
+	const struct euser *x = *(struct euser *const *)a;
+	const struct euser *y = *(struct euser *const *)b;
 
-	return c != 0 ? c : strcmp(x->context, y->context);
+	return strcmp(x->name, y->name);
 }
 
 static void
@@ -840,26 +1050,39 @@ explain_pref(struct fmn_engine *e, struct epref *p, json_t *explain)
 
 	for (i = 0; i < p->nfilters; i++) {
 		f = p->filters[i];
-		v = filter_eval(e, f, &failed);
 		fo = json_object();
 		json_object_set_new(fo, "name", json_string(f->name));
+		json_array_append_new(arr, fo);
+		if (f->broken != NULL) {
+			char *why = xasprintf("broken: %s", f->broken);
+
+			json_object_set_new(fo, "result", json_string("skipped"));
+			json_object_set_new(fo, "rule", json_null());
+			json_object_set_new(fo, "why", json_string(why));
+			free(why);
+			continue;
+		}
+		v = filter_eval(e, f, 1, &failed);
 		json_object_set_new(fo, "result", json_string(
 		    v == FMN_MATCH_YES ? "match" :
 		    v == FMN_MATCH_NO ? "no match" : "error"));
-		if (f->broken != NULL)
-			json_object_set_new(fo, "rule", json_string(f->broken));
+		if (f->bad_rule != NULL)
+			json_object_set_new(fo, "rule", json_string(f->bad_rule));
 		else if (failed != NULL) {
-			char *tok = fmn_rule_format(
-			    fmn_rule_kind_of(failed->er->rule), failed->negated,
-			    fmn_rule_argument(failed->er->rule));
+			char *tok = fref_token(failed);
 
 			json_object_set_new(fo, "rule", json_string(tok));
 			free(tok);
+			if (v == FMN_MATCH_ERR) {
+				char *why = fault_why(failed);
+
+				json_object_set_new(fo, "why", json_string(why));
+				free(why);
+			}
 		} else
 			json_object_set_new(fo, "rule", json_null());
-		if (f->nrules == 0 && f->broken == NULL)
+		if (f->nrules == 0 && f->bad_rule == NULL)
 			json_object_set_new(fo, "why", json_string("no rules"));
-		json_array_append_new(arr, fo);
 		if (v == FMN_MATCH_YES && fired == NULL)
 			fired = f;
 	}
@@ -871,13 +1094,41 @@ explain_pref(struct fmn_engine *e, struct epref *p, json_t *explain)
 	json_array_append_new(explain, o);
 }
 
+/*
+ * In a preference, the first candidate filter that matches fires. A
+ * filter that fails counts toward being marked broken.
+ */
+static void
+pref_match(struct fmn_engine *e, struct epref *p, struct fmn_recipients *out)
+{
+	const struct fref *failed;
+	struct efilter *f;
+	size_t j, d;
+	int v;
+
+	for (j = 0; j < p->nfilters; j++) {
+		f = p->filters[j];
+		if (f->cand_gen != e->gen || f->broken != NULL)
+			continue;
+		v = filter_eval(e, f, 0, &failed);
+		f->tries++;
+		if (v == FMN_MATCH_ERR)
+			filter_erred(e, f, failed);
+		if (v == FMN_MATCH_YES) {
+			for (d = 0; d < p->ndests; d++)
+				recipients_add(out, p, &p->dests[d], f);
+			break;
+		}
+	}
+}
+
 int
 fmn_engine_match(struct fmn_engine *e, struct fmn_msg *m,
     struct fmn_recipients *out, json_t *explain)
 {
+	struct euser *u;
 	struct epref *p;
-	struct efilter *f;
-	size_t i, j, first = out->n;
+	size_t i, k, first = out->n;
 
 	e->gen++;
 	e->cur = m;
@@ -904,29 +1155,32 @@ fmn_engine_match(struct fmn_engine *e, struct fmn_msg *m,
 	touch_list(e, &e->always);
 
 	if (explain != NULL && e->ntouched > 1)
-		qsort(e->touched, e->ntouched, sizeof(*e->touched), pref_cmp);
+		qsort(e->touched, e->ntouched, sizeof(*e->touched), user_cmp);
 
-	/* In each preference, the first candidate that matches fires. */
+	/*
+	 * User by user, each with an allowance of its own. The explanation
+	 * comes after the user's matching, so that asking for it does not
+	 * change what matches.
+	 */
 	for (i = 0; i < e->ntouched; i++) {
-		p = e->touched[i];
-		if (explain != NULL)
-			explain_pref(e, p, explain);
-		for (j = 0; j < p->nfilters; j++) {
-			f = p->filters[j];
-			if (f->cand_gen != e->gen)
-				continue;
-			if (filter_eval(e, f, NULL) == FMN_MATCH_YES) {
-				size_t d;
-
-				for (d = 0; d < p->ndests; d++)
-					recipients_add(out, p, &p->dests[d], f);
-				break;
-			}
+		u = e->touched[i];
+		e->cur_user = u;
+		e->spent = 0;
+		for (k = 0; k < u->nprefs; k++) {
+			p = u->prefs[k];
+			if (p->touched_gen == e->gen)
+				pref_match(e, p, out);
+		}
+		for (k = 0; explain != NULL && k < u->nprefs; k++) {
+			p = u->prefs[k];
+			if (p->touched_gen == e->gen)
+				explain_pref(e, p, explain);
 		}
 	}
 	if (out->n - first > 1)
 		qsort(out->v + first, out->n - first, sizeof(*out->v),
 		    recipient_cmp);
+	e->cur_user = NULL;
 	e->cur = NULL;
 	return 0;
 }

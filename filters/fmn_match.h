@@ -31,11 +31,41 @@ struct fmn_recipients {
 void fmn_recipients_clear(struct fmn_recipients *r);	/* n = 0, keeps memory */
 void fmn_recipients_free(struct fmn_recipients *r);
 
+/*
+ * The regex budget (docs/filters.md, "The regex budget"). Each user's
+ * regex rules are charged, once per message and distinct rule, the
+ * match-limit units their evaluation cost (fmn_rule.h), whether the rule
+ * ran for them or for another user who shares it. A user charged
+ * FMN_MATCH_ALLOWANCE or more gets, for the rest of the message, an
+ * error instead of an evaluation for each further regex rule, so no user
+ * costs more than FMN_MATCH_ALLOWANCE + FMN_RULE_MATCH_LIMIT units per
+ * message. A filter that errs on FMN_MATCH_BROKEN_AFTER of any
+ * FMN_MATCH_BROKEN_WINDOW messages in a row that it is tried on is
+ * marked broken: it is not evaluated any more, and
+ * fmn_engine_take_broken() hands it to whoever records that.
+ */
+#define FMN_MATCH_ALLOWANCE	20000
+#define FMN_MATCH_BROKEN_AFTER	3
+#define FMN_MATCH_BROKEN_WINDOW	100
+
 struct fmn_engine_stats {
 	unsigned long long	rule_errors;	/* rules that failed to evaluate */
+	unsigned long long	regex_units;	/* match-limit units of the searches run */
+	unsigned long long	allowance_skips; /* regex rules a user's allowance stopped */
 	size_t			users;
 	size_t			filters;
+	size_t			broken_filters;	/* loaded broken, or found so */
 	size_t			distinct_rules;
+};
+
+/* A filter found over budget: what the store records (filters.broken). */
+struct fmn_broken {
+	long long	 filter_id;
+	long long	 user_id;
+	char		*user;
+	char		*context;
+	char		*filter;
+	char		*reason;
 };
 
 struct fmn_engine *fmn_engine_new(void);
@@ -56,5 +86,12 @@ int fmn_engine_reload_shared(struct fmn_engine *e, sqlite3 *db, char **cause);
 int fmn_engine_match(struct fmn_engine *e, struct fmn_msg *m,
     struct fmn_recipients *out, json_t *explain);
 void fmn_engine_stats(const struct fmn_engine *e, struct fmn_engine_stats *st);
+/*
+ * The filters found over budget since the last call, in the order found:
+ * sets *v (the caller frees it with fmn_engine_broken_free) and returns
+ * how many. The engine already skips them.
+ */
+size_t fmn_engine_take_broken(struct fmn_engine *e, struct fmn_broken **v);
+void fmn_engine_broken_free(struct fmn_broken *v, size_t n);
 
 #endif

@@ -5,7 +5,8 @@
  * compiled rule against a message. Evaluation is three-valued: a rule
  * about data the message lacks is "no"; a regex that hits its match limit
  * is an error, which the caller counts and treats as "filter does not
- * match".
+ * match". Regex work is charged in match-limit units (fmn_rule.h), so
+ * the engine can hold each user to an allowance per message.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "fmn_rule.h"
@@ -21,10 +22,23 @@
 #include "fmn_pointer.h"
 #include "fmn_util.h"
 
-/* Bounds on one regex search: no pattern may stall the daemon. */
-#define RULE_MATCH_LIMIT	200000
-#define RULE_DEPTH_LIMIT	10000
+/*
+ * Bounds on one regex search: no pattern may stall the daemon. The match
+ * limit is set per search (re_search). The depth limit only matters when
+ * it is below the match limit (each level of depth is a match-limit unit
+ * too), and JIT ignores it; the heap limit bounds the interpreter's
+ * memory for one search.
+ */
+#define RULE_DEPTH_LIMIT	FMN_RULE_MATCH_LIMIT
 #define RULE_HEAP_LIMIT		(8 * 1024)	/* KiB */
+
+/*
+ * The first limits a search runs with, before what is left of
+ * FMN_RULE_MATCH_LIMIT: with JIT a plain regex needs 1 unit, and without
+ * it the shipped defaults need at most 11 on the corpus, so nearly every
+ * search ends at the first step and is charged 100.
+ */
+static const unsigned long re_steps[] = { 100, 1000 };
 
 /* A compiled regex with the match data its searches reuse. */
 struct rule_re {
@@ -50,7 +64,7 @@ struct fmn_rule {
 
 typedef int (*rule_compile_fn)(struct fmn_rule *, const char *, char **);
 typedef int (*rule_eval_fn)(const struct fmn_rule *, struct fmn_msg *,
-    const struct fmn_owners *);
+    const struct fmn_owners *, unsigned long *);
 
 struct rule_kind {
 	const char	*name;
@@ -91,7 +105,6 @@ re_compile(struct rule_re *re, const char *pattern, char **cause)
 		fmn_set_cause(cause, "out of memory compiling a regex");
 		return -1;
 	}
-	pcre2_set_match_limit(re->mctx, RULE_MATCH_LIMIT);
 	pcre2_set_depth_limit(re->mctx, RULE_DEPTH_LIMIT);
 	pcre2_set_heap_limit(re->mctx, RULE_HEAP_LIMIT);
 	return 0;
@@ -106,19 +119,42 @@ re_free(struct rule_re *re)
 	memset(re, 0, sizeof(*re));
 }
 
-/* Search (unanchored) subject; YES, NO or ERR when a limit is hit. */
+/*
+ * Search (unanchored) subject; YES, NO or ERR when a limit is hit. The
+ * match limit grows by steps up to what is left of FMN_RULE_MATCH_LIMIT
+ * after *units: a search that needs little is charged little, and one
+ * that would backtrack for ever stops at the limit. Each run is charged
+ * its whole limit, as PCRE2 does not say what it used. A search that
+ * outgrows a step starts again with the next: what is thrown away is at
+ * most the earlier steps' 1,100 units.
+ */
 static int
-re_search(const struct rule_re *re, const char *subject, size_t len)
+re_search(const struct rule_re *re, const char *subject, size_t len,
+    unsigned long *units)
 {
+	unsigned long limit;
+	size_t step = 0;
 	int rc;
 
-	rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, 0, re->md,
-	    re->mctx);
-	if (rc >= 0)
-		return FMN_MATCH_YES;
-	if (rc == PCRE2_ERROR_NOMATCH)
-		return FMN_MATCH_NO;
-	return FMN_MATCH_ERR;
+	for (;;) {
+		if (*units >= FMN_RULE_MATCH_LIMIT)
+			return FMN_MATCH_ERR;
+		limit = FMN_RULE_MATCH_LIMIT - *units;
+		if (step < FMN_NELEM(re_steps) && re_steps[step] < limit)
+			limit = re_steps[step];
+		step++;
+		pcre2_set_match_limit(re->mctx, (uint32_t)limit);
+		rc = pcre2_match(re->code, (PCRE2_SPTR)subject, len, 0, 0,
+		    re->md, re->mctx);
+		*units += limit;
+		if (rc >= 0)
+			return FMN_MATCH_YES;
+		if (rc == PCRE2_ERROR_NOMATCH)
+			return FMN_MATCH_NO;
+		/* The heap, the JIT stack, bad input: more time will not do. */
+		if (rc != PCRE2_ERROR_MATCHLIMIT && rc != PCRE2_ERROR_DEPTHLIMIT)
+			return FMN_MATCH_ERR;
+	}
 }
 
 /* Globs: '*' any run of characters (dots included), '?' one character. */
@@ -294,9 +330,10 @@ compile_field(struct fmn_rule *r, const char *arg, char **cause)
 
 static int
 eval_topic(const struct fmn_rule *r, struct fmn_msg *m,
-    const struct fmn_owners *o)
+    const struct fmn_owners *o, unsigned long *units)
 {
 	(void)o;
+	(void)units;
 	if (m->topic == NULL)
 		return FMN_MATCH_NO;
 	if (r->glob_literal)
@@ -306,21 +343,22 @@ eval_topic(const struct fmn_rule *r, struct fmn_msg *m,
 
 static int
 eval_topic_re(const struct fmn_rule *r, struct fmn_msg *m,
-    const struct fmn_owners *o)
+    const struct fmn_owners *o, unsigned long *units)
 {
 	(void)o;
 	if (m->topic == NULL)
 		return FMN_MATCH_NO;
-	return re_search(&r->re, m->topic, strlen(m->topic));
+	return re_search(&r->re, m->topic, strlen(m->topic), units);
 }
 
 static int
 eval_category(const struct fmn_rule *r, struct fmn_msg *m,
-    const struct fmn_owners *o)
+    const struct fmn_owners *o, unsigned long *units)
 {
 	size_t i;
 
 	(void)o;
+	(void)units;
 	if (m->category == NULL || *m->category == '\0')
 		return FMN_MATCH_NO;
 	for (i = 0; i < r->nlist; i++)
@@ -331,31 +369,34 @@ eval_category(const struct fmn_rule *r, struct fmn_msg *m,
 
 static int
 eval_user(const struct fmn_rule *r, struct fmn_msg *m,
-    const struct fmn_owners *o)
+    const struct fmn_owners *o, unsigned long *units)
 {
 	(void)o;
+	(void)units;
 	return fmn_strset_has(&m->facts.usernames, r->argument);
 }
 
 static int
 eval_agent(const struct fmn_rule *r, struct fmn_msg *m,
-    const struct fmn_owners *o)
+    const struct fmn_owners *o, unsigned long *units)
 {
 	(void)o;
+	(void)units;
 	return m->facts.agent != NULL && strcmp(m->facts.agent, r->argument) == 0;
 }
 
 static int
 eval_package(const struct fmn_rule *r, struct fmn_msg *m,
-    const struct fmn_owners *o)
+    const struct fmn_owners *o, unsigned long *units)
 {
 	(void)o;
+	(void)units;
 	return fmn_strset_has(&m->facts.packages, r->argument);
 }
 
 static int
 eval_package_re(const struct fmn_rule *r, struct fmn_msg *m,
-    const struct fmn_owners *o)
+    const struct fmn_owners *o, unsigned long *units)
 {
 	size_t i;
 	int res, err = 0;
@@ -364,7 +405,7 @@ eval_package_re(const struct fmn_rule *r, struct fmn_msg *m,
 	for (i = 0; i < m->facts.packages.n; i++) {
 		const char *p = m->facts.packages.v[i];
 
-		res = re_search(&r->re, p, strlen(p));
+		res = re_search(&r->re, p, strlen(p), units);
 		if (res == FMN_MATCH_YES)
 			return res;
 		if (res == FMN_MATCH_ERR)
@@ -375,10 +416,11 @@ eval_package_re(const struct fmn_rule *r, struct fmn_msg *m,
 
 static int
 eval_owned(const struct fmn_rule *r, struct fmn_msg *m,
-    const struct fmn_owners *o)
+    const struct fmn_owners *o, unsigned long *units)
 {
 	size_t i;
 
+	(void)units;
 	if (o == NULL)
 		return FMN_MATCH_NO;
 	for (i = 0; i < m->facts.packages.n; i++)
@@ -389,10 +431,11 @@ eval_owned(const struct fmn_rule *r, struct fmn_msg *m,
 
 static int
 eval_group(const struct fmn_rule *r, struct fmn_msg *m,
-    const struct fmn_owners *o)
+    const struct fmn_owners *o, unsigned long *units)
 {
 	size_t i;
 
+	(void)units;
 	if (o == NULL)
 		return FMN_MATCH_NO;
 	for (i = 0; i < m->facts.usernames.n; i++)
@@ -433,7 +476,7 @@ pointer_resolve(const struct fmn_rule *r, json_t *doc)
 
 static int
 eval_field(const struct fmn_rule *r, struct fmn_msg *m,
-    const struct fmn_owners *o)
+    const struct fmn_owners *o, unsigned long *units)
 {
 	json_t *v = pointer_resolve(r, m->env);
 	char *text;
@@ -445,11 +488,11 @@ eval_field(const struct fmn_rule *r, struct fmn_msg *m,
 	if (r->field_op == '~') {
 		if (json_is_string(v))
 			return re_search(&r->re, json_string_value(v),
-			    json_string_length(v));
+			    json_string_length(v), units);
 		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (text == NULL)
 			return FMN_MATCH_ERR;
-		res = re_search(&r->re, text, strlen(text));
+		res = re_search(&r->re, text, strlen(text), units);
 		free(text);
 		return res;
 	}
@@ -477,14 +520,14 @@ eval_field(const struct fmn_rule *r, struct fmn_msg *m,
 
 static int
 eval_body_re(const struct fmn_rule *r, struct fmn_msg *m,
-    const struct fmn_owners *o)
+    const struct fmn_owners *o, unsigned long *units)
 {
 	const char *text;
 
 	(void)o;
 	if (m->body == NULL || (text = fmn_msg_body_text(m)) == NULL)
 		return FMN_MATCH_NO;
-	return re_search(&r->re, text, strlen(text));
+	return re_search(&r->re, text, strlen(text), units);
 }
 
 static const struct rule_kind kinds[FMN_RULE__COUNT] = {
@@ -670,7 +713,26 @@ int
 fmn_rule_eval(const struct fmn_rule *r, struct fmn_msg *m,
     const struct fmn_owners *owners)
 {
-	return kinds[r->kind].eval(r, m, owners);
+	unsigned long units = 0;
+
+	return kinds[r->kind].eval(r, m, owners, &units);
+}
+
+int
+fmn_rule_eval_units(const struct fmn_rule *r, struct fmn_msg *m,
+    const struct fmn_owners *owners, unsigned long *units)
+{
+	unsigned long mine = 0;
+	int res = kinds[r->kind].eval(r, m, owners, &mine);
+
+	*units += mine;
+	return res;
+}
+
+int
+fmn_rule_uses_regex(const struct fmn_rule *r)
+{
+	return r->re.code != NULL;
 }
 
 int

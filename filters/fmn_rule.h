@@ -68,6 +68,18 @@ fmn_match_negate(int res)
 struct fmn_owners;		/* fmn_owners.h: who owns what, who is in which group */
 struct fmn_rule;
 
+/*
+ * Regex work is counted in PCRE2's match-limit units. PCRE2 does not say
+ * how much of its limit a search used, so a search run with match limit N
+ * is charged N: the charge bounds the backtracking done. A search runs
+ * first with a limit of 100, then 1,000, then what is left of
+ * FMN_RULE_MATCH_LIMIT, so a plain regex is charged 100 and no evaluation
+ * of a rule (all its searches: package-re runs one per package) more than
+ * FMN_RULE_MATCH_LIMIT. Reaching it is FMN_MATCH_ERR. docs/filters.md
+ * says why these numbers.
+ */
+#define FMN_RULE_MATCH_LIMIT	10000
+
 /* Compile (kind, argument); NULL and *cause when the argument is invalid. */
 struct fmn_rule *fmn_rule_compile(enum fmn_rule_kind kind,
     const char *argument, char **cause);
@@ -81,6 +93,11 @@ const char *fmn_rule_argument(const struct fmn_rule *r);
  */
 int fmn_rule_eval(const struct fmn_rule *r, struct fmn_msg *m,
     const struct fmn_owners *owners);
+/* The same, adding to *units the regex work it was charged. */
+int fmn_rule_eval_units(const struct fmn_rule *r, struct fmn_msg *m,
+    const struct fmn_owners *owners, unsigned long *units);
+/* Whether evaluating r runs a regex, and so is charged units. */
+int fmn_rule_uses_regex(const struct fmn_rule *r);
 /* Relative cost of evaluating a kind (set lookups cheap, regexes dear). */
 int fmn_rule_kind_cost(enum fmn_rule_kind kind);
 

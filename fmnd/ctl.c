@@ -67,12 +67,21 @@ static const struct ctl_cmd cmds[] = {
 	  "created (enabled, unbatched) if the user has none for CONTEXT.",
 	  ctl_filter_add, 0 },
 	{ "filter list", "USER [CONTEXT]", "list a user's filters in order",
-	  NULL, ctl_filter_list, 0 },
+	  "A filter fmnd marked broken says so, with the reason.",
+	  ctl_filter_list, 0 },
 	{ "filter show", "USER CONTEXT NAME", "show a filter and its rules",
 	  NULL, ctl_filter_show, 0 },
 	{ "filter rm", "USER CONTEXT NAME", "remove a filter", NULL,
 	  ctl_filter_rm, 0 },
-	{ "filter enable", "USER CONTEXT NAME", "make a filter active", NULL,
+	{ "filter enable", "USER CONTEXT NAME", "make a filter active and clear "
+	  "its broken mark",
+	  "fmnd marks a filter broken when its regexes keep going over the\n"
+	  "matching budget (they reach their match limit, or the user's\n"
+	  "regexes use up their allowance for a message; see docs/filters.md)\n"
+	  "and no longer evaluates it. `fmnctl filter list` and `fmnctl\n"
+	  "status` show the mark and the reason. Enabling the filter clears\n"
+	  "the mark: fmnd tries it again, and marks it again if it keeps\n"
+	  "failing. A filter removed and added anew has no mark.",
 	  ctl_filter_enable, 0 },
 	{ "filter disable", "USER CONTEXT NAME", "make a filter inactive", NULL,
 	  ctl_filter_disable, 0 },
@@ -99,8 +108,8 @@ static const struct ctl_cmd cmds[] = {
 	  NULL, ctl_export, 0 },
 	{ "import", "FILE", "import a configuration document in one "
 	  "transaction", NULL, ctl_import, CTL_CREATES },
-	{ "status", "", "show the daemon's counters and failing destinations",
-	  NULL, ctl_status, 0 },
+	{ "status", "", "show the daemon's counters, failing destinations and "
+	  "broken filters", NULL, ctl_status, 0 },
 	{ "queue", "", "show what waits for delivery, per backend and user",
 	  NULL, ctl_queue, 0 },
 };

@@ -174,30 +174,35 @@ ctl_filter_list(struct fmn_ctl *ctl, int argc, char **argv)
 	    (argc == 2 && ctl_check_context(ctl, argv[1]) != 0))
 		return CTL_EDATA;
 	st = fmn_store_prepare(ctl->db, "SELECT p.context, f.name, f.position, "
-	    "f.active, f.id FROM filters f JOIN preferences p ON "
-	    "p.id = f.preference_id WHERE p.user_id = ?1 AND (?2 IS NULL OR "
-	    "p.context = ?2) ORDER BY p.context, f.position", NULL);
+	    "f.active, f.id, f.broken, f.broken_since FROM filters f JOIN "
+	    "preferences p ON p.id = f.preference_id WHERE p.user_id = ?1 AND "
+	    "(?2 IS NULL OR p.context = ?2) ORDER BY p.context, f.position",
+	    NULL);
 	sqlite3_bind_int64(st, 1, uid);
 	if (argc == 2)
 		sqlite3_bind_text(st, 2, argv[1], -1, SQLITE_TRANSIENT);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *f = json_pack("{s:s, s:s, s:I, s:b, s:o}",
+		json_t *f = json_pack("{s:s, s:s, s:I, s:b, s:o, s:o}",
 		    "context", (const char *)sqlite3_column_text(st, 0),
 		    "name", (const char *)sqlite3_column_text(st, 1),
 		    "position", sqlite3_column_int64(st, 2),
 		    "active", sqlite3_column_int(st, 3),
+		    "broken", ctl_show_broken(st, 5),
 		    "rules", ctl_show_rules(ctl_shower(ctl),
 		    sqlite3_column_int64(st, 4)));
 
 		if (!ctl->json) {
+			const char *why = (const char *)sqlite3_column_text(st, 5);
 			size_t i;
 			json_t *r;
 
-			printf("%s\t%lld\t%s%s\t", json_string_value(
+			printf("%s\t%lld\t%s%s%s%s%s\t", json_string_value(
 			    json_object_get(f, "context")),
 			    (long long)sqlite3_column_int64(st, 2),
 			    json_string_value(json_object_get(f, "name")),
-			    sqlite3_column_int(st, 3) ? "" : " (inactive)");
+			    sqlite3_column_int(st, 3) ? "" : " (inactive)",
+			    why != NULL ? " (broken: " : "",
+			    why != NULL ? why : "", why != NULL ? ")" : "");
 			json_array_foreach(json_object_get(f, "rules"), i, r)
 				printf("%s%s", i ? " " : "",
 				    json_string_value(r));
@@ -219,7 +224,7 @@ ctl_filter_show(struct fmn_ctl *ctl, int argc, char **argv)
 {
 	sqlite3_stmt *st;
 	long long fid;
-	json_t *f = NULL, *r;
+	json_t *f = NULL, *r, *b;
 	size_t i;
 
 	if ((argc = ctl_parse(ctl, argc, argv, NULL, 0)) < 0)
@@ -228,16 +233,17 @@ ctl_filter_show(struct fmn_ctl *ctl, int argc, char **argv)
 		return ctl_usage(ctl, "expected USER, CONTEXT and NAME");
 	if ((fid = filter_id(ctl, argv[0], argv[1], argv[2], NULL)) < 0)
 		return CTL_EDATA;
-	st = fmn_store_prepare(ctl->db, "SELECT name, position, active, oneshot "
-	    "FROM filters WHERE id = ?", NULL);
+	st = fmn_store_prepare(ctl->db, "SELECT name, position, active, oneshot, "
+	    "broken, broken_since FROM filters WHERE id = ?", NULL);
 	sqlite3_bind_int64(st, 1, fid);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		f = json_pack("{s:s, s:s, s:s, s:I, s:b, s:b, s:o}",
+		f = json_pack("{s:s, s:s, s:s, s:I, s:b, s:b, s:o, s:o}",
 		    "user", argv[0], "context", argv[1],
 		    "name", (const char *)sqlite3_column_text(st, 0),
 		    "position", sqlite3_column_int64(st, 1),
 		    "active", sqlite3_column_int(st, 2),
 		    "oneshot", sqlite3_column_int(st, 3),
+		    "broken", ctl_show_broken(st, 4),
 		    "rules", ctl_show_rules(ctl_shower(ctl), fid));
 	sqlite3_finalize(st);
 	if (f == NULL)
@@ -253,6 +259,15 @@ ctl_filter_show(struct fmn_ctl *ctl, int argc, char **argv)
 	    json_is_true(json_object_get(f, "oneshot")) ? ", one-shot" : "");
 	json_array_foreach(json_object_get(f, "rules"), i, r)
 		printf("  %s\n", json_string_value(r));
+	if (json_is_object(b = json_object_get(f, "broken"))) {
+		char when[64];
+
+		ctl_show_time(when, sizeof(when),
+		    json_real_value(json_object_get(b, "since")));
+		printf("broken since %s, not evaluated: %s\n(fmnctl filter "
+		    "enable clears the mark)\n", when,
+		    json_string_value(json_object_get(b, "reason")));
+	}
 	json_decref(f);
 	return CTL_OK;
 }
@@ -290,11 +305,40 @@ ctl_filter_rm(struct fmn_ctl *ctl, int argc, char **argv)
 	    "DELETE FROM filters WHERE id = ?", "removed");
 }
 
+/* Enabling is also how a person says a broken filter may be tried again. */
 int
 ctl_filter_enable(struct fmn_ctl *ctl, int argc, char **argv)
 {
-	return filter_update(ctl, argc, argv,
-	    "UPDATE filters SET active = 1 WHERE id = ?", "enabled");
+	sqlite3_stmt *st;
+	long long fid;
+	int rc, broken = 0;
+
+	if ((argc = ctl_parse(ctl, argc, argv, NULL, 0)) < 0)
+		return CTL_EUSAGE;
+	if (argc != 3)
+		return ctl_usage(ctl, "expected USER, CONTEXT and NAME");
+	if (fmn_store_exec(ctl_db(ctl), "BEGIN IMMEDIATE", NULL) != 0)
+		return ctl_error(ctl, "database: %s", sqlite3_errmsg(ctl->db));
+	if ((fid = filter_id(ctl, argv[0], argv[1], argv[2], NULL)) < 0)
+		return rollback(ctl, CTL_EDATA);
+	st = fmn_store_prepare(ctl->db, "SELECT broken IS NOT NULL FROM "
+	    "filters WHERE id = ?", NULL);
+	sqlite3_bind_int64(st, 1, fid);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		broken = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = fmn_store_prepare(ctl->db, "UPDATE filters SET active = 1, "
+	    "broken = NULL, broken_since = NULL WHERE id = ?", NULL);
+	sqlite3_bind_int64(st, 1, fid);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE || fmn_store_exec(ctl->db, "COMMIT", NULL) != 0)
+		return rollback(ctl, ctl_error(ctl, "database: %s",
+		    sqlite3_errmsg(ctl->db)));
+	if (!ctl->json)
+		printf("enabled %s filter \"%s\" of %s%s\n", argv[1], argv[2],
+		    argv[0], broken ? "; its broken mark is cleared" : "");
+	return CTL_OK;
 }
 
 int

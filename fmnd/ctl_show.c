@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "fmn_rule.h"
 #include "fmn_store.h"
@@ -49,8 +50,8 @@ ctl_show_new(sqlite3 *db, char **cause)
 	    "batch_delta, batch_count, verbose, markup FROM preferences "
 	    "WHERE user_id = ? ORDER BY context", cause)) == NULL ||
 	    (s->filters = fmn_store_prepare(db, "SELECT id, name, active, "
-	    "oneshot FROM filters WHERE preference_id = ? ORDER BY position, "
-	    "id", cause)) == NULL ||
+	    "oneshot, broken, broken_since FROM filters WHERE "
+	    "preference_id = ? ORDER BY position, id", cause)) == NULL ||
 	    (s->rules = fmn_store_prepare(db, "SELECT kind, argument, negated "
 	    "FROM rules WHERE filter_id = ? ORDER BY position, id",
 	    cause)) == NULL)
@@ -99,8 +100,28 @@ ctl_show_rules(struct ctl_show *s, long long filter_id)
 	return rules;
 }
 
+json_t *
+ctl_show_broken(sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return json_null();
+	return json_pack("{s:s, s:f}", "reason", col_text(st, col),
+	    "since", sqlite3_column_double(st, col + 1));
+}
+
+void
+ctl_show_time(char *buf, size_t len, double t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, len, "%.0f", t);
+}
+
 static json_t *
-show_filters(struct ctl_show *s, long long pref_id)
+show_filters(struct ctl_show *s, long long pref_id, int state)
 {
 	sqlite3_stmt *st = s->filters;
 	json_t *arr = json_array();
@@ -114,6 +135,8 @@ show_filters(struct ctl_show *s, long long pref_id)
 
 		if (sqlite3_column_int(st, 3))
 			json_object_set_new(f, "oneshot", json_true());
+		if (state && sqlite3_column_type(st, 4) != SQLITE_NULL)
+			json_object_set_new(f, "broken", ctl_show_broken(st, 4));
 		json_array_append_new(arr, f);
 	}
 	sqlite3_reset(st);
@@ -163,7 +186,8 @@ ctl_show_user(struct ctl_show *s, long long uid, int state)
 		    "batch_count", col_json_int_or_null(st, 4),
 		    "verbose", sqlite3_column_int(st, 5),
 		    "markup", sqlite3_column_int(st, 6),
-		    "filters", show_filters(s, sqlite3_column_int64(st, 0))));
+		    "filters", show_filters(s, sqlite3_column_int64(st, 0),
+		    state)));
 	sqlite3_reset(st);
 	json_object_set_new(u, "destinations", dests);
 	json_object_set_new(u, "preferences", prefs);
@@ -213,10 +237,14 @@ ctl_show_user_text(const json_t *u)
 			printf(", digest of %lld", (long long)json_integer_value(bc));
 		printf("\n");
 		json_array_foreach(json_object_get(p, "filters"), j, f) {
-			printf("  %zu. \"%s\"%s\n", j + 1,
+			json_t *b = json_object_get(f, "broken");
+
+			printf("  %zu. \"%s\"%s%s%s%s\n", j + 1,
 			    json_string_value(json_object_get(f, "name")),
 			    json_is_true(json_object_get(f, "active")) ? "" :
-			    " (inactive)");
+			    " (inactive)", b != NULL ? " (broken: " : "",
+			    b != NULL ? json_string_value(json_object_get(b,
+			    "reason")) : "", b != NULL ? ")" : "");
 			json_array_foreach(json_object_get(f, "rules"), k, r)
 				printf("       %s\n", json_string_value(r));
 		}

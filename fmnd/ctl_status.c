@@ -2,35 +2,23 @@
  * fmnctl status and fmnctl queue: whether a daemon runs on this
  * database (its lock) and what it says of itself (the daemon row it
  * keeps: pid, version, uptime, backends and their state), its
- * persistent counters and failing destinations, and the notifications
- * that wait, per context and user. They read the database only, so they
- * work whether the daemon runs or not.
+ * persistent counters, failing destinations and broken filters, and the
+ * notifications that wait, per context and user. They read the database
+ * only, so they work whether the daemon runs or not.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ctl.h"
 #include "ctl_daemon.h"
+#include "ctl_show.h"
 #include "fmn_config.h"
 #include "fmn_counters.h"
 #include "fmn_lock.h"
 #include "fmn_store.h"
 
 static const char *const status_contexts[] = { "email", "irc" };
-
-/* "2026-11-28 12:00:00 UTC" */
-static void
-status_time(char *buf, size_t len, double t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		snprintf(buf, len, "%.0f", t);
-}
 
 /* "3d 4h", "2h 5m", "4m 10s", "12s" */
 static void
@@ -180,7 +168,7 @@ status_print_daemon(json_t *dm)
 	} else {
 		json_t *stopped = json_object_get(dm, "stopped");
 
-		status_time(when, sizeof(when), json_is_real(stopped) ?
+		ctl_show_time(when, sizeof(when), json_is_real(stopped) ?
 		    json_real_value(stopped) : json_real_value(
 		    json_object_get(dm, "heartbeat")));
 		printf("fmnd: not running; it last ran as pid %lld, version "
@@ -197,10 +185,66 @@ status_print_daemon(json_t *dm)
 		printf("  no backends\n");
 }
 
+/*
+ * Filters fmnd marked broken, as [{user, context, filter, reason,
+ * since}]; NULL after a database error.
+ */
+static json_t *
+status_broken(struct fmn_ctl *ctl)
+{
+	sqlite3_stmt *st;
+	json_t *arr = json_array();
+	int rc;
+
+	st = fmn_store_prepare(ctl->db, "SELECT u.name, p.context, f.name, "
+	    "f.broken, f.broken_since FROM filters f JOIN preferences p ON "
+	    "p.id = f.preference_id JOIN users u ON u.id = p.user_id WHERE "
+	    "f.broken IS NOT NULL ORDER BY u.name, p.context, f.position",
+	    NULL);
+	if (st == NULL) {
+		json_decref(arr);
+		return NULL;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(arr, json_pack("{s:s s:s s:s s:s s:f}",
+		    "user", (const char *)sqlite3_column_text(st, 0),
+		    "context", (const char *)sqlite3_column_text(st, 1),
+		    "filter", (const char *)sqlite3_column_text(st, 2),
+		    "reason", (const char *)sqlite3_column_text(st, 3),
+		    "since", sqlite3_column_double(st, 4)));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+static void
+status_print_broken(json_t *broken)
+{
+	json_t *v;
+	size_t i;
+	char when[64];
+
+	if (json_array_size(broken) == 0) {
+		printf("\nno broken filters\n");
+		return;
+	}
+	printf("\nbroken filters (not evaluated until `fmnctl filter enable`):\n");
+	json_array_foreach(broken, i, v) {
+		ctl_show_time(when, sizeof(when),
+		    json_real_value(json_object_get(v, "since")));
+		printf("  %s %s \"%s\", since %s: %s\n", jstr(v, "user"),
+		    jstr(v, "context"), jstr(v, "filter"), when,
+		    jstr(v, "reason"));
+	}
+}
+
 int
 ctl_status(struct fmn_ctl *ctl, int argc, char **argv)
 {
-	json_t *counters, *failing, *out, *daemon;
+	json_t *counters, *failing, *broken, *out, *daemon;
 	sqlite3_stmt *st;
 	const char *key;
 	json_t *v;
@@ -251,10 +295,15 @@ ctl_status(struct fmn_ctl *ctl, int argc, char **argv)
 		    "last_error", (const char *)sqlite3_column_text(st, 3),
 		    "waiting", (json_int_t)sqlite3_column_int64(st, 4)));
 	sqlite3_finalize(st);
+	if ((broken = status_broken(ctl)) == NULL) {
+		json_decref(failing);
+		goto dberr;
+	}
 
 	if (ctl->json) {
 		out = counters;
 		json_object_set_new(out, "failing_destinations", failing);
+		json_object_set_new(out, "broken_filters", broken);
 		json_object_set_new(out, "daemon", daemon);
 		ctl_print_json(out);
 		return CTL_OK;
@@ -281,8 +330,10 @@ ctl_status(struct fmn_ctl *ctl, int argc, char **argv)
 			    (long long)json_integer_value(json_object_get(v,
 			    "waiting")));
 	}
+	status_print_broken(broken);
 	json_decref(counters);
 	json_decref(failing);
+	json_decref(broken);
 	return CTL_OK;
 dberr:
 	json_decref(counters);

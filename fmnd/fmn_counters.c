@@ -32,6 +32,7 @@ static const char *const counter_names[FMN_C_COUNT] = {
 	[FMN_C_CONFIRMATIONS_SENT] = "confirmations_sent",
 	[FMN_C_MESSAGES_LOST] = "messages_lost",
 	[FMN_C_BUS_RECONNECTS] = "bus_reconnects",
+	[FMN_C_FILTERS_BROKEN] = "filters_broken",
 };
 
 const char *

@@ -32,6 +32,7 @@ enum fmn_counter {
 	FMN_C_CONFIRMATIONS_SENT,
 	FMN_C_MESSAGES_LOST,		/* read off the bus, never stored */
 	FMN_C_BUS_RECONNECTS,		/* connections ZeroMQ dropped and fmnd made again */
+	FMN_C_FILTERS_BROKEN,		/* marked broken: regexes over budget */
 	FMN_C_COUNT
 };
 

@@ -27,6 +27,7 @@
 #include <zmq.h>
 
 #include "fmn_batch.h"
+#include "fmn_broken.h"
 #include "fmn_checkpoint.h"
 #include "fmn_bus.h"
 #include "fmn_counters.h"
@@ -722,6 +723,10 @@ daemon_intake(struct fmn_daemon *d)
 		    (long long)(es.rule_errors - d->rule_errors));
 		d->rule_errors = es.rule_errors;
 	}
+	/* Filters over the regex budget are marked with the batch that
+	 * found them. */
+	if (!failed)
+		fmn_broken_record(d->engine, d->db, &d->counters);
 	if (failed) {
 		rc = fmn_queue_last_error(d->queue);
 		daemon_rollback(d);

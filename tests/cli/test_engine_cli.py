@@ -6,6 +6,7 @@ matching, not a copy of the definitions."""
 
 import json
 import os
+import sqlite3
 
 import fmntest
 from fmntest import fmnctl, fmnctl_json, dump
@@ -624,6 +625,75 @@ def build_config(db):
         "kernel-maint": ["alice", "bob"]}), db=db, check=0)
     fmnctl("alias", "add", "rbean@redhat.com", "ralph", db=db, check=0)
     fmnctl("alias", "add", "threebean", "ralph", db=db, check=0)
+
+
+def test_broken_filter_shown_skipped_and_cleared_by_enable():
+    """What fmnd writes when it marks a filter broken (filters.broken and
+    broken_since): list, show, user show and status show it with the
+    reason, match --explain skips it, export leaves it out, filter enable
+    clears it."""
+    db = fmntest.initdb()
+    user_with_email(db, "alice")
+    fmnctl("filter", "add", "alice", "email", "slow",
+           "body-re:(?:.*a){40}x", db=db, check=0)
+    fmnctl("filter", "add", "alice", "email", "all", "topic:*", db=db,
+           check=0)
+    reason = ("failed on 3 messages within 100; last, body-re:(?:.*a){40}x "
+              "reached the regex match limit (10000 units)")
+    since = 1764000000.0
+    con = sqlite3.connect(db)
+    con.execute("UPDATE filters SET broken = ?, broken_since = ? WHERE "
+                "name = 'slow'", (reason, since))
+    con.commit()
+    con.close()
+    mark = {"reason": reason, "since": since}
+
+    fl = fmnctl_json("filter", "list", "alice", db=db)
+    assert [(f["name"], f["broken"]) for f in fl] == [
+        ("slow", mark), ("all", None)], fl
+    text = fmnctl("filter", "list", "alice", db=db, check=0).stdout
+    assert "slow (broken: %s)" % reason in text, text
+    assert fmnctl_json("filter", "show", "alice", "email", "slow",
+                       db=db)["broken"] == mark
+    text = fmnctl("filter", "show", "alice", "email", "slow", db=db,
+                  check=0).stdout
+    assert reason in text and "2025-11-24 16:00:00 UTC" in text, text
+    assert "fmnctl filter enable" in text, text
+    u = fmnctl_json("user", "show", "alice", db=db)
+    assert u["preferences"][0]["filters"][0]["broken"] == mark, u
+    st = fmnctl_json("status", db=db)
+    assert st["broken_filters"] == [{"user": "alice", "context": "email",
+                                     "filter": "slow", "reason": reason,
+                                     "since": since}], st
+    text = fmnctl("status", db=db, check=0).stdout
+    assert 'alice email "slow"' in text and reason in text, text
+
+    out = match(db, sample(SCM)["msg"], explain=True)[0]
+    assert [r[3] for r in rcpts(out)] == ["all"], out
+    ex = out["explain"][0]["filters"]
+    assert ex[0] == {"name": "slow", "result": "skipped", "rule": None,
+                     "why": "broken: " + reason}, ex
+    assert ex[1]["result"] == "match", ex
+
+    # The mark is this installation's judgement: it does not travel.
+    doc = fmnctl_json("export", db=db)
+    assert "broken" not in json.dumps(doc), doc
+    other = fmntest.initdb()
+    fmnctl("import", write(fmntest.tmpdir(), "doc.json", doc), db=other,
+           check=0)
+    assert [f["broken"] for f in fmnctl_json("filter", "list", "alice",
+                                             db=other)] == [None, None]
+
+    p = fmnctl("filter", "enable", "alice", "email", "slow", db=db, check=0)
+    assert "its broken mark is cleared" in p.stdout, p.stdout
+    assert fmnctl_json("filter", "show", "alice", "email", "slow",
+                       db=db)["broken"] is None
+    assert fmnctl_json("status", db=db)["broken_filters"] == []
+    assert "no broken filters" in fmnctl("status", db=db, check=0).stdout
+    p = fmnctl("filter", "enable", "alice", "email", "all", db=db, check=0)
+    assert "broken" not in p.stdout, p.stdout
+    help = fmnctl("filter", "enable", "--help", check=0).stdout
+    assert "broken" in help and "clears" in help, help
 
 
 def test_export_import_round_trip():

@@ -512,6 +512,96 @@ def test_permanent_failure_marks_destination_failing():
         assert s.close() == 0
 
 
+def corpus_envelopes(n):
+    """The first n corpus envelopes, each with a fresh msg_id."""
+    envs = []
+    for env in fmntest.corpus()[:n]:
+        env = dict(env)
+        env["msg_id"] = fmndtest.fresh_id()
+        envs.append(env)
+    return envs
+
+
+def test_hostile_regexes_marked_broken_others_unaffected():
+    """One user's 50 catastrophic regex filters: the others get every
+    notification, the filters are marked broken after a few messages,
+    with the reason, the log says so once per filter (not once per
+    message), and filter enable clears the mark."""
+    s = Setup()
+    try:
+        fmndtest.add_user(s.db, "normal", rules=["topic:*"])
+        fmndtest.add_user(s.db, "mallory")
+        names = ["h%02d" % i for i in range(50)]
+        for i, name in enumerate(names):
+            # Distinct patterns: identical ones would run once, shared.
+            fmntest.fmnctl("filter", "add", "mallory", "email", name,
+                           "body-re:(?:.*a){%d}x" % (40 + i), db=s.db,
+                           check=0)
+        envs = corpus_envelopes(300)
+        # The pattern does reach its match limit on corpus messages.
+        out = fmntest.fmnctl("match", "--explain", "-", db=s.db, input="".join(
+            json.dumps(e) + "\n" for e in envs[:40]), check=0).stdout
+        errors = [f for line in out.splitlines()
+                  for x in json.loads(line)["explain"]
+                  if x["user"] == "mallory" for f in x["filters"]
+                  if f["result"] == "error"]
+        assert errors, out[:2000]
+        s.sync()
+        for env in envs:
+            s.pub.send(env)
+        s.wait_counter("messages_processed", len(envs), timeout=60)
+        s.wait_counter("notifications_delivered", len(envs), timeout=60)
+        got = sorted(n["msg_id"] for d in s.deliveries()
+                     if d["user"] == "normal" for n in d["notices"])
+        assert got == sorted(e["msg_id"] for e in envs), len(got)
+        assert not [d for d in s.deliveries() if d["user"] == "mallory"]
+
+        fl = fmntest.fmnctl_json("filter", "list", "mallory", db=s.db)
+        assert [f["name"] for f in fl] == names
+        for f in fl:
+            assert f["broken"], f
+            assert f["broken"]["reason"].startswith(
+                "failed on 3 messages within 100; last, body-re:"), f
+            assert ("match limit" in f["broken"]["reason"] or
+                    "allowance" in f["broken"]["reason"]), f
+        st = s.status()
+        assert sorted((b["user"], b["context"], b["filter"])
+                      for b in st["broken_filters"]) == [
+            ("mallory", "email", n) for n in names], st["broken_filters"]
+        assert all(b["reason"] and b["since"] > 0
+                   for b in st["broken_filters"])
+        assert st["filters_broken"] == 50, st
+        log = s.d.log()
+        # One warning per filter marked, and per rule that failed at
+        # most once a minute: not one per message and filter.
+        assert log.count("is marked broken") == 50, log[-3000:]
+        assert log.count("failed to evaluate") <= 50, log[-3000:]
+        assert st["rule_errors"] >= 50, st
+
+        p = fmntest.fmnctl("filter", "enable", "mallory", "email", "h00",
+                           db=s.db, check=0)
+        assert "broken mark is cleared" in p.stdout, p.stdout
+        f = fmntest.fmnctl_json("filter", "show", "mallory", "email", "h00",
+                                db=s.db)
+        assert f["broken"] is None and f["active"] is True, f
+        assert "h00" not in [b["filter"] for b in
+                             s.status()["broken_filters"]]
+        assert len(s.status()["broken_filters"]) == 49
+        # fmnd tries it again, and marks it again as it keeps failing.
+        s.sync()
+        more = corpus_envelopes(100)
+        for env in more:
+            s.pub.send(env)
+        s.wait_counter("messages_processed", len(envs) + len(more),
+                       timeout=60)
+        wait_until(lambda: fmntest.fmnctl_json(
+            "filter", "show", "mallory", "email", "h00", db=s.db)["broken"],
+            10, 0.1, "h00 marked again")
+        assert s.status()["filters_broken"] == 51
+    finally:
+        assert s.close() == 0
+
+
 def test_confirmation_request_sent_once():
     s = Setup()
     try:

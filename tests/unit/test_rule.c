@@ -343,3 +343,50 @@ TEST(match_limit_is_an_error)
 	fmn_msg_destroy(&m);
 	fmn_buf_free(&b);
 }
+
+/* Units of a rule token's evaluation; sets *res to its result. */
+static unsigned long
+units_of(const char *token, struct fmn_msg *m, int *res)
+{
+	struct fmn_rule_spec spec;
+	struct fmn_rule *r;
+	unsigned long units = 0;
+
+	if (fmn_rule_parse(token, &spec, NULL) == -1)
+		abort();
+	r = fmn_rule_compile(spec.kind, spec.argument, NULL);
+	*res = fmn_rule_eval_units(r, m, NULL, &units);
+	CHECK_INT(fmn_rule_uses_regex(r), units > 0);
+	fmn_rule_destroy(&r);
+	fmn_rule_spec_clear(&spec);
+	return units;
+}
+
+TEST(regex_work_is_charged_in_match_limit_units)
+{
+	struct fmn_msg *m = mkmsg("{\"topic\": \"a.b.c.d\", \"msg\": "
+	    "{\"x\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}",
+	    NULL, "kernel,python-x,vim", NULL);
+	int res;
+
+	/* A plain regex ends at the first step and is charged its limit. */
+	CHECK_INT(units_of("body-re:aaa", m, &res), 100);
+	CHECK_INT(res, FMN_MATCH_YES);
+	CHECK_INT(units_of("topic-re:^b", m, &res), 100);
+	CHECK_INT(res, FMN_MATCH_NO);
+	CHECK_INT(units_of("field:/msg/x~a$", m, &res), 100);
+	CHECK_INT(res, FMN_MATCH_YES);
+	/* One search per package, charged together. */
+	CHECK_INT(units_of("package-re:^z", m, &res), 300);
+	CHECK_INT(res, FMN_MATCH_NO);
+	/* Backtracking for ever: stopped at the limit, all of it charged. */
+	CHECK_INT(units_of("body-re:(?:.*a){40}x", m, &res),
+	    FMN_RULE_MATCH_LIMIT);
+	CHECK_INT(res, FMN_MATCH_ERR);
+	/* No regex, no charge. */
+	CHECK_INT(units_of("field:/msg/x=a", m, &res), 0);
+	CHECK_INT(units_of("user:u", m, &res), 0);
+	CHECK_INT(units_of("topic:a.*", m, &res), 0);
+	CHECK_INT(res, FMN_MATCH_YES);
+	fmn_msg_destroy(&m);
+}
