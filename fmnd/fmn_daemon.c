@@ -53,7 +53,9 @@
 #define DAEMON_CONFIRM_MS	1000	/* confirmation requests */
 #define DAEMON_PRUNE_MS		60000	/* changes rows already read, retention */
 #define DAEMON_EXPIRE_ROWS	5000	/* old rows removed per pass and table */
-#define DAEMON_STOP_MS		5000	/* in-flight work at SIGTERM */
+#define DAEMON_STOP_MS		5000	/* SIGTERM to exit, at most */
+#define DAEMON_ABANDON_MS	1000	/* of which backends need to give up
+					 * what they still do (fini) */
 #define DAEMON_FULL_RELOAD	1000	/* users changed at once: recompile all */
 #define DAEMON_MAX_POLL		64
 #define DAEMON_BURST_MS		250	/* a burst lasts this long after the last full batch */
@@ -1191,7 +1193,11 @@ daemon_timeout(struct fmn_daemon *d, int64_t now)
 	return (long)t;
 }
 
-/* SIGTERM: intake stops; in-flight deliveries get DAEMON_STOP_MS. */
+/*
+ * SIGTERM: intake stops; what was read is stored; in-flight deliveries
+ * get what is left of DAEMON_STOP_MS but the time the backends need to
+ * give up the rest, so that fmnd is gone within DAEMON_STOP_MS.
+ */
 static void
 daemon_stop(struct fmn_daemon *d)
 {
@@ -1225,7 +1231,8 @@ daemon_stop(struct fmn_daemon *d)
 		daemon_intake(d);
 	}
 	while (fmn_sched_inflight(d->sched) > 0 &&
-	    fmn_monotonic_ms() < deadline && fmn_daemon_signal_stop < 2) {
+	    fmn_monotonic_ms() < deadline - DAEMON_ABANDON_MS &&
+	    fmn_daemon_signal_stop < 2) {
 		n = fmn_sched_pollitems(d->sched, items, DAEMON_MAX_POLL);
 		t = fmn_sched_timeout(d->sched);
 		if (t < 0 || t > 100)

@@ -25,7 +25,7 @@ usage(FILE *f)
 "e-mail or IRC. Runs in the foreground and logs to stderr; prints\n"
 "\"fmnd: ready\" once it listens (and tells systemd, under Type=notify).\n"
 "One fmnd per database: a second one exits, naming the first one's pid.\n"
-"SIGTERM or SIGINT stop it (in-flight deliveries get 5 seconds, the\n"
+"SIGTERM or SIGINT stop it within 5 seconds (in-flight deliveries get 4, the\n"
 "rest stays queued); SIGHUP re-reads the configuration file (fmn.conf(5)\n"
 "says what changes live).\n"
 "\n"

@@ -422,7 +422,8 @@ def test_silent_server_stalls_neither_intake_nor_stop():
         rc, secs = d.terminate()
         print("fmnd exited %.2f s after SIGTERM" % secs)
         assert rc == 0, d.log()
-        assert secs < 10, d.log()
+        # The grace is 5 s; a second more for a loaded machine.
+        assert secs < 6, (secs, d.log())
         assert "go back to the queue" in d.log(), d.log()
         states = [n[0] for n in notifications(db)]
         assert states == ["queued"] * 135, (states, d.log())
