@@ -10,11 +10,11 @@
 #include <string.h>
 
 #include "fmn_facts.h"
-#include "fmn_strmap.h"
+#include "fmn_hmap.h"
 #include "fmn_util.h"
 
 struct fmn_aliases {
-	struct fmn_strmap *map;		/* alias -> account (owned strings) */
+	struct fmn_hmap *map;		/* alias -> account (owned strings) */
 };
 
 struct fmn_aliases *
@@ -22,7 +22,7 @@ fmn_aliases_new(void)
 {
 	struct fmn_aliases *a = xcalloc(1, sizeof(*a));
 
-	a->map = fmn_strmap_new();
+	a->map = fmn_hmap_new();
 	return a;
 }
 
@@ -33,7 +33,7 @@ fmn_aliases_destroy(struct fmn_aliases **ap)
 
 	if (a == NULL)
 		return;
-	fmn_strmap_destroy(&a->map, free);
+	fmn_hmap_destroy(&a->map, free);
 	free(a);
 	*ap = NULL;
 }
@@ -41,7 +41,7 @@ fmn_aliases_destroy(struct fmn_aliases **ap)
 void
 fmn_aliases_add(struct fmn_aliases *a, const char *alias, const char *account)
 {
-	free(fmn_strmap_put(a->map, alias, xstrdup(account)));
+	free(fmn_hmap_set(a->map, alias, xstrdup(account)));
 }
 
 const char *
@@ -53,7 +53,7 @@ fmn_aliases_lookup(const struct fmn_aliases *a, const char *name)
 
 	if (a == NULL || name == NULL)
 		return NULL;
-	if ((acct = fmn_strmap_get(a->map, name)) != NULL)
+	if ((acct = fmn_hmap_get(a->map, name)) != NULL)
 		return acct;
 	n = strlen(name);
 	if (strchr(name, '@') == NULL || n >= sizeof(buf))
@@ -62,13 +62,13 @@ fmn_aliases_lookup(const struct fmn_aliases *a, const char *name)
 		buf[i] = (char)tolower((unsigned char)name[i]);
 	if (strcmp(buf, name) == 0)
 		return NULL;
-	return fmn_strmap_get(a->map, buf);
+	return fmn_hmap_get(a->map, buf);
 }
 
 int
 fmn_aliases_load(struct fmn_aliases *a, sqlite3 *db, char **cause)
 {
-	struct fmn_strmap *map;
+	struct fmn_hmap *map;
 	sqlite3_stmt *st;
 	int rc;
 
@@ -77,22 +77,22 @@ fmn_aliases_load(struct fmn_aliases *a, sqlite3 *db, char **cause)
 		fmn_set_cause(cause, "aliases: %s", sqlite3_errmsg(db));
 		return -1;
 	}
-	map = fmn_strmap_new();
+	map = fmn_hmap_new();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *alias = (const char *)sqlite3_column_text(st, 0);
 		const char *acct = (const char *)sqlite3_column_text(st, 1);
 
 		if (alias != NULL && acct != NULL)
-			free(fmn_strmap_put(map, alias, xstrdup(acct)));
+			free(fmn_hmap_set(map, alias, xstrdup(acct)));
 	}
 	if (rc != SQLITE_DONE) {
 		fmn_set_cause(cause, "aliases: %s", sqlite3_errmsg(db));
 		sqlite3_finalize(st);
-		fmn_strmap_destroy(&map, free);
+		fmn_hmap_destroy(&map, free);
 		return -1;
 	}
 	sqlite3_finalize(st);
-	fmn_strmap_destroy(&a->map, free);
+	fmn_hmap_destroy(&a->map, free);
 	a->map = map;
 	return 0;
 }

@@ -31,8 +31,8 @@ struct bucket {
 struct fmn_defs {
 	struct fmn_pool		**pools;	/* one per loaded file */
 	size_t			 npools;
-	struct fmn_strmap	*tables;	/* name -> table, across files */
-	struct fmn_strmap	*index;		/* token -> struct bucket */
+	struct fmn_hmap	*tables;	/* name -> table, across files */
+	struct fmn_hmap	*index;		/* token -> struct bucket */
 	struct bucket		 wild;		/* globs without a literal token */
 	int			 nfiles;
 	const char		*cur_name;	/* the file being loaded */
@@ -144,8 +144,8 @@ fmn_defs_new_empty(void)
 {
 	struct fmn_defs *d = xcalloc(1, sizeof(*d));
 
-	d->tables = fmn_strmap_new();
-	d->index = fmn_strmap_new();
+	d->tables = fmn_hmap_new();
+	d->index = fmn_hmap_new();
 	return d;
 }
 
@@ -184,8 +184,8 @@ fmn_defs_destroy(struct fmn_defs **dp)
 
 	if (d == NULL)
 		return;
-	fmn_strmap_destroy(&d->index, bucket_free);
-	fmn_strmap_destroy(&d->tables, NULL);
+	fmn_hmap_destroy(&d->index, bucket_free);
+	fmn_hmap_destroy(&d->tables, NULL);
 	free(d->wild.v);
 	for (i = 0; i < d->npools; i++)
 		fmn_pool_destroy(&d->pools[i]);
@@ -197,9 +197,9 @@ fmn_defs_destroy(struct fmn_defs **dp)
 static void
 strmap_free(void *p)
 {
-	struct fmn_strmap *m = p;
+	struct fmn_hmap *m = p;
 
-	fmn_strmap_destroy(&m, free);
+	fmn_hmap_destroy(&m, free);
 }
 
 static int
@@ -213,7 +213,7 @@ compile_tables(struct fmn_scope *sc, json_t *tables, char **cause)
 		return -1;
 	}
 	json_object_foreach(tables, name, t) {
-		struct fmn_strmap *m;
+		struct fmn_hmap *m;
 
 		if (!json_is_object(t)) {
 			fmn_set_cause(cause, "tables.%s: must be an object "
@@ -221,15 +221,15 @@ compile_tables(struct fmn_scope *sc, json_t *tables, char **cause)
 			return -1;
 		}
 		/* The pool owns the table, even if the file is refused. */
-		m = fmn_pool_add(sc->pool, fmn_strmap_new(), strmap_free);
-		fmn_strmap_put(sc->tables, name, m);
+		m = fmn_pool_add(sc->pool, fmn_hmap_new(), strmap_free);
+		fmn_hmap_set(sc->tables, name, m);
 		json_object_foreach(t, key, v) {
 			if (!json_is_string(v)) {
 				fmn_set_cause(cause, "tables.%s.%s: must be a "
 				    "string", name, key);
 				return -1;
 			}
-			free(fmn_strmap_put(m, key,
+			free(fmn_hmap_set(m, key,
 			    xstrdup(json_string_value(v))));
 		}
 	}
@@ -270,7 +270,7 @@ compile_lets(struct fmn_scope *sc, json_t *lets, const char *where,
 			free(w);
 			if (cs == NULL)
 				return -1;
-			fmn_strmap_put(sc->lets, name,
+			fmn_hmap_set(sc->lets, name,
 			    fmn_expr_from_cases(sc, cs));
 			continue;
 		}
@@ -285,7 +285,7 @@ compile_lets(struct fmn_scope *sc, json_t *lets, const char *where,
 			free(err);
 			return -1;
 		}
-		fmn_strmap_put(sc->lets, name, e);
+		fmn_hmap_set(sc->lets, name, e);
 	}
 	return 0;
 }
@@ -316,7 +316,7 @@ compile_def(struct fmn_scope *fsc, struct fmn_def *def, json_t *obj,
 			return -1;
 		}
 	}
-	sc.lets = fmn_strmap_new();
+	sc.lets = fmn_hmap_new();
 	if ((v = json_object_get(obj, "let")) != NULL) {
 		char *w = xasprintf("%s.let", where);
 
@@ -369,7 +369,7 @@ compile_def(struct fmn_scope *fsc, struct fmn_def *def, json_t *obj,
 	rc = 0;
 out:
 	/* Lets are compiled into the pool; only the name map goes. */
-	fmn_strmap_destroy(&sc.lets, NULL);
+	fmn_hmap_destroy(&sc.lets, NULL);
 	return rc;
 }
 
@@ -383,9 +383,9 @@ index_entry(struct fmn_defs *d, const struct entry *e)
 		bucket_add(&d->wild, e);
 		return;
 	}
-	if ((b = fmn_strmap_get(d->index, tok)) == NULL) {
+	if ((b = fmn_hmap_get(d->index, tok)) == NULL) {
 		b = xcalloc(1, sizeof(*b));
-		fmn_strmap_put(d->index, tok, b);
+		fmn_hmap_set(d->index, tok, b);
 	}
 	bucket_add(b, e);
 	free(tok);
@@ -510,8 +510,8 @@ fmn_defs_load_text(struct fmn_defs *d, const char *name, const char *text,
 	}
 	memset(&sc, 0, sizeof(sc));
 	sc.pool = fmn_pool_new();
-	sc.tables = fmn_strmap_new();
-	sc.lets = fmn_strmap_new();
+	sc.tables = fmn_hmap_new();
+	sc.lets = fmn_hmap_new();
 	/* Tables of earlier files are visible through the parent scope. */
 	global.pool = sc.pool;
 	global.tables = d->tables;
@@ -522,12 +522,12 @@ fmn_defs_load_text(struct fmn_defs *d, const char *name, const char *text,
 
 	rc = compile_file(d, &sc, root, &pending, &err);
 	json_decref(root);
-	fmn_strmap_destroy(&sc.lets, NULL);
+	fmn_hmap_destroy(&sc.lets, NULL);
 	if (rc == -1) {
 		fmn_set_cause(cause, "%s: %s", name, err);
 		free(err);
 		free(pending.v);
-		fmn_strmap_destroy(&sc.tables, NULL);
+		fmn_hmap_destroy(&sc.tables, NULL);
 		fmn_pool_destroy(&sc.pool);
 		return -1;
 	}
@@ -539,9 +539,9 @@ fmn_defs_load_text(struct fmn_defs *d, const char *name, const char *text,
 	for (i = 0; i < pending.n; i++)
 		index_entry(d, &pending.v[i]);
 	free(pending.v);
-	fmn_strmap_foreach(sc.tables, publish_table, d->tables);
-	fmn_strmap_destroy(&sc.tables, NULL);
-	fmn_strmap_foreach(d->index, sort_bucket, NULL);
+	fmn_hmap_foreach(sc.tables, publish_table, d->tables);
+	fmn_hmap_destroy(&sc.tables, NULL);
+	fmn_hmap_foreach(d->index, sort_bucket, NULL);
 	if (d->wild.n > 1)
 		qsort(d->wild.v, d->wild.n, sizeof(*d->wild.v), entry_cmp);
 	return 0;
@@ -550,7 +550,7 @@ fmn_defs_load_text(struct fmn_defs *d, const char *name, const char *text,
 static void
 publish_table(const char *key, void *value, void *arg)
 {
-	fmn_strmap_put(arg, key, value);
+	fmn_hmap_set(arg, key, value);
 }
 
 int
@@ -629,7 +629,7 @@ fmn_defs_lookup(const struct fmn_defs *d, const char *topic)
 		e = strchr(s, '.');
 		if (e == NULL)
 			e = s + strlen(s);
-		if ((b = fmn_strmap_getn(d->index, s, (size_t)(e - s))) != NULL)
+		if ((b = fmn_hmap_getn(d->index, s, (size_t)(e - s))) != NULL)
 			bucket_best(b, topic, cat, catlen, &best);
 		if (*e == '\0')
 			break;

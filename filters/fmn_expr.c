@@ -217,7 +217,7 @@ struct xform {
 	size_t			 nargs;
 	long			 num;
 	struct rx		*re;
-	struct fmn_strmap	*table;
+	struct fmn_hmap	*table;
 };
 
 enum term_kind { T_PATH, T_LIT, T_LET };
@@ -341,20 +341,20 @@ find_let(const struct fmn_scope *sc, const char *name, size_t n)
 
 	for (; sc != NULL; sc = sc->parent) {
 		if (sc->lets != NULL &&
-		    (e = fmn_strmap_getn(sc->lets, name, n)) != NULL)
+		    (e = fmn_hmap_getn(sc->lets, name, n)) != NULL)
 			return e;
 	}
 	return NULL;
 }
 
-static struct fmn_strmap *
+static struct fmn_hmap *
 find_table(const struct fmn_scope *sc, const char *name)
 {
-	struct fmn_strmap *t;
+	struct fmn_hmap *t;
 
 	for (; sc != NULL; sc = sc->parent) {
 		if (sc->tables != NULL &&
-		    (t = fmn_strmap_get(sc->tables, name)) != NULL)
+		    (t = fmn_hmap_get(sc->tables, name)) != NULL)
 			return t;
 	}
 	return NULL;
@@ -1551,10 +1551,10 @@ apply(const struct xform *x, struct fmn_eval *ev, struct vals *vs)
 			add_mentions(s, len, &out);
 			break;
 		case X_MAP: {
-			const char *m = fmn_strmap_getn(x->table, s, len);
+			const char *m = fmn_hmap_getn(x->table, s, len);
 
 			if (m == NULL)
-				m = fmn_strmap_get(x->table, "*");
+				m = fmn_hmap_get(x->table, "*");
 			if (m != NULL)
 				vals_push(&out, jstr(m, strlen(m)));
 			break;

@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "fmn_facts.h"
-#include "fmn_strmap.h"
+#include "fmn_hmap.h"
 #include "fmn_util.h"
 
 struct fmn_expr;
@@ -30,8 +30,8 @@ void *fmn_pool_add(struct fmn_pool *pl, void *p, void (*fn)(void *));
 /* What names an expression may refer to while it is compiled. */
 struct fmn_scope {
 	struct fmn_pool		*pool;
-	struct fmn_strmap	*tables;	/* name -> struct fmn_strmap of char * */
-	struct fmn_strmap	*lets;		/* name -> struct fmn_expr */
+	struct fmn_hmap	*tables;	/* name -> struct fmn_hmap of char * */
+	struct fmn_hmap	*lets;		/* name -> struct fmn_expr */
 	const struct fmn_scope	*parent;	/* for lets: the file's scope */
 };
 

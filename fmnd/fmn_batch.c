@@ -11,7 +11,7 @@
 
 #include <stdlib.h>
 
-#include "fmn_imap.h"
+#include "fmn_hmap.h"
 #include "fmn_store.h"
 #include "fmn_util.h"
 
@@ -32,8 +32,8 @@ struct batch_dest {
 struct fmn_batch {
 	sqlite3			*db;
 	const struct fmn_config	*cfg;
-	struct fmn_imap		 prefs;		/* preference id -> batch_pref */
-	struct fmn_imap		 dests;		/* destination id -> batch_dest */
+	struct fmn_hmap		 prefs;		/* preference id -> batch_pref */
+	struct fmn_hmap		 dests;		/* destination id -> batch_dest */
 	int			 count_due;	/* a count threshold was reached */
 	sqlite3_stmt		*sel_prefs_user;
 	sqlite3_stmt		*sel_chunk;

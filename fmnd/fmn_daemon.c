@@ -32,7 +32,7 @@
 #include "fmn_bus.h"
 #include "fmn_counters.h"
 #include "fmn_facts.h"
-#include "fmn_imap.h"
+#include "fmn_hmap.h"
 #include "fmn_lock.h"
 #include "fmn_match.h"
 #include "fmn_queue.h"
@@ -115,7 +115,7 @@ struct fmn_daemon {
 	char			*backends_seen;	/* as last written there */
 	char			*status_sent;	/* the last STATUS= to systemd */
 	int64_t			 next_heartbeat;
-	struct fmn_imap		 oneshot_prefs;	/* preferences with an active oneshot filter */
+	struct fmn_hmap		 oneshot_prefs;	/* preferences with an active oneshot filter */
 	int			 dispatch;	/* due work: run the scheduler */
 	int64_t			 next_tick, next_changes, next_flush;
 	int64_t			 next_confirm, next_prune;
@@ -461,7 +461,7 @@ fmn_daemon_destroy(struct fmn_daemon **dp)
  */
 static int
 daemon_message(struct fmn_daemon *d, struct fmn_bus_msg *bm,
-    struct fmn_imap *oneshots)
+    struct fmn_hmap *oneshots)
 {
 	struct fmn_msg *m = bm->msg;
 	long long mid;
@@ -527,7 +527,7 @@ daemon_message(struct fmn_daemon *d, struct fmn_bus_msg *bm,
 }
 
 static void
-daemon_reload_users(struct fmn_daemon *d, struct fmn_imap *users)
+daemon_reload_users(struct fmn_daemon *d, struct fmn_hmap *users)
 {
 	long long uid;
 	size_t i = 0;
@@ -630,7 +630,7 @@ daemon_commit(struct fmn_daemon *d)
  */
 static int
 daemon_process(struct fmn_daemon *d, struct fmn_reader_batch **v, size_t n,
-    struct fmn_imap *oneshots)
+    struct fmn_hmap *oneshots)
 {
 	struct fmn_reader_batch *b;
 	size_t i, k;
@@ -692,7 +692,7 @@ static void
 daemon_intake(struct fmn_daemon *d)
 {
 	struct fmn_reader_batch *b;
-	struct fmn_imap oneshots = { 0 };
+	struct fmn_hmap oneshots = { 0 };
 	struct fmn_engine_stats es;
 	int64_t start = fmn_monotonic_ms(), delay;
 	size_t i, n = 0;
@@ -849,7 +849,7 @@ fail:
 static void
 daemon_changes(struct fmn_daemon *d, int timer)
 {
-	struct fmn_imap users = { 0 };
+	struct fmn_hmap users = { 0 };
 	long long v = daemon_query_int(d->st_data_version), seq, uid;
 	int aliases = 0, shared = 0, rc;
 	char *cause = NULL;

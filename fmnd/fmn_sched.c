@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fmn_imap.h"
+#include "fmn_hmap.h"
 #include "fmn_store.h"
 #include "fmn_util.h"
 
@@ -87,15 +87,15 @@ struct fmn_sched {
 	struct sched_backend	 backends[SCHED_MAX_BACKENDS];
 	size_t			 nbackends;
 	long long		 next_id;
-	struct fmn_imap		 inflight;	/* delivery id -> inflight */
+	struct fmn_hmap		 inflight;	/* delivery id -> inflight */
 	size_t			 ninflight;
-	struct fmn_imap		 confirming;	/* destination id -> delivery id */
-	struct fmn_imap		 confirm_retry;	/* destination id -> confirm_retry */
+	struct fmn_hmap		 confirming;	/* destination id -> delivery id */
+	struct fmn_hmap		 confirm_retry;	/* destination id -> confirm_retry */
 	/*
 	 * messages.id -> parsed message with its facts: a message usually
 	 * notifies several people, one after the other in the queue.
 	 */
-	struct fmn_imap		 msgcache;
+	struct fmn_hmap		 msgcache;
 	/*
 	 * Outcomes reported by the backends, in order. The first napplied
 	 * were written in the open transaction: they are forgotten when it
@@ -112,7 +112,7 @@ struct fmn_sched {
 	 * 'queued' in the database while the backend has it, and it must
 	 * not be picked (and sent) again.
 	 */
-	struct fmn_imap		 busy;
+	struct fmn_hmap		 busy;
 	/* Scratch reused by every delivery. */
 	struct row		*rows;
 	size_t			 rows_cap;
