@@ -30,9 +30,12 @@ static const char *const exclusion_mutual[] = {
 	/* Koji: builds and scratch tasks that just started (BUILDING, OPEN);
 	 * completions, failures and cancellations still come through. */
 	"!field:/msg/new~^(0|OPEN)$",
-	/* Koji behind-the-scenes work: tags, repos, package lists. */
+	/* Koji behind-the-scenes work: tags, repos, package lists, and the
+	 * signing server importing signatures en masse (FMN's koji_tag,
+	 * koji_untag, koji_repo_init, koji_repo_done, koji_package_list_change,
+	 * koji_rpm_sign). */
 	"!topic-re:\\.buildsys\\.(tag|untag|repo\\.init|repo\\.done|"
-	    "package\\.list\\.change)$",
+	    "package\\.list\\.change|rpm\\.sign)$",
 	/* Mailing lists arrive by mail anyway; blogs; the summershum indexer. */
 	"!topic-re:\\.(mailman\\.receive|planet\\.post\\.new|"
 	    "summershum\\.ingest\\.(start|complete|fail))$",
