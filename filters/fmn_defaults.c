@@ -52,14 +52,14 @@ static const char *const exclusion_mutual[] = {
 static const char *const exclusion_username[] = {
 	"!topic-re:\\.bodhi\\.(buildroot_override\\.(un)?tag|update\\.request\\."
 	    "(stable|obsolete|testing|unpush|revoke))$",
-	"!topic-re:\\.bugzilla\\.bug\\.(new|update)$",
-	"!topic-re:\\.git\\.(branch|receive|lookaside\\.new|mass_branch\\."
-	    "(start|complete)|pkgdb2branch\\.(start|complete))",
-	"!topic-re:\\.github\\.(issue\\.reopened|pull_request\\.closed|"
-	    "commit_comment|pull_request_review_comment|issue\\.comment|create|"
-	    "delete|push|watch)$",
-	"!topic-re:\\.wiki\\.(article\\.edit|upload\\.complete)$",
-	"!category:trac,fmn,meetbot,fedocal,pkgdb,fedoratagger,anitya",
+	/* FMN's bugzilla_catchall, git_catchall, github_catchall,
+	 * wiki_catchall, trac_catchall, fmn_catchall, meetbot_catchall,
+	 * fedocal_catchall, pkgdb_catchall, fedoratagger_catchall and
+	 * anitya_catchall: whole categories, so that every topic shape of
+	 * dist-git (git.lookaside.PKG.new) and all of GitHub count, and
+	 * nothing of another service (pagure.git.receive) does. */
+	"!category:bugzilla,git,github,wiki,trac,fmn,meetbot,fedocal,pkgdb,"
+	    "fedoratagger,anitya",
 };
 
 static int

@@ -522,8 +522,8 @@ def test_filter_defaults_creates_documented_filters():
         ("Events referring to my username", 2, True),
         ("Events on packages that I own", 3, True)], fl
     urules, prules = fl[1]["rules"], fl[2]["rules"]
-    # docs/filters.md: 20 + 15 rules, one positive rule leading each.
-    assert len(urules) == 20 and len(prules) == 15, (urules, prules)
+    # docs/filters.md: 16 + 15 rules, one positive rule leading each.
+    assert len(urules) == 16 and len(prules) == 15, (urules, prules)
     assert urules[0] == "user:alice"
     assert prules[:2] == ["owned:alice", "!user:alice"]
     assert all(r.startswith("!") for r in urules[1:] + prules[2:])
