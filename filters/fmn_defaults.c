@@ -14,52 +14,85 @@
 #include "fmn_store.h"
 #include "fmn_util.h"
 
-/* Noise, excluded from both filters. */
+/*
+ * Noise, excluded from both filters: FMN's exclusion_mutual, the
+ * koji_instance rule both its filters start with, and the catch-alls
+ * that are in both of its other lists.
+ */
 static const char *const exclusion_mutual[] = {
-	/* Builds from the secondary-architecture koji hubs. */
+	/* koji_instance(ppc,s390,arm): builds from the secondary-architecture
+	 * koji hubs duplicate the primary ones. */
 	"!field:/msg/instance~^(ppc|s390|arm)",
-	/* Ansible runs: keep the "completed" ones only. */
-	"!topic:*.ansible.playbook.start",
-	/* Q&A site housekeeping. */
-	"!topic-re:\\.askbot\\.(post\\.(delete|edit|flag_offensive|"
-	    "unflag_offensive)|tag\\.update)",
-	/* Badges: keep the award, drop logins and rank changes. */
-	"!topic-re:\\.fedbadges\\.person\\.(login\\.first|rank\\.advance)$",
-	/* Copr: only finished builds are interesting. */
+	/* copr_build_start, copr_chroot_start, copr_worker_create: only
+	 * finished copr builds are interesting. */
 	"!topic-re:\\.copr\\.(build\\.start|chroot\\.start|worker\\.create)$",
-	/* Koji: builds and scratch tasks that just started (BUILDING, OPEN);
-	 * completions, failures and cancellations still come through. */
+	/* koji_build_started, koji_scratch_build_started: builds (state 0,
+	 * BUILDING) and scratch tasks (OPEN) that just started; completions,
+	 * failures and cancellations still come through. */
 	"!field:/msg/new~^(0|OPEN)$",
-	/* Koji behind-the-scenes work: tags, repos, package lists, and the
-	 * signing server importing signatures en masse (FMN's koji_tag,
-	 * koji_untag, koji_repo_init, koji_repo_done, koji_package_list_change,
-	 * koji_rpm_sign). */
+	/* koji_tag, koji_untag, koji_repo_init, koji_repo_done,
+	 * koji_package_list_change, koji_rpm_sign: koji's behind-the-scenes
+	 * work, signatures imported en masse by the signing server included. */
 	"!topic-re:\\.buildsys\\.(tag|untag|repo\\.init|repo\\.done|"
 	    "package\\.list\\.change|rpm\\.sign)$",
-	/* Mailing lists arrive by mail anyway; blogs; the summershum indexer. */
-	"!topic-re:\\.(mailman\\.receive|planet\\.post\\.new|"
-	    "summershum\\.ingest\\.(start|complete|fail))$",
-	/* Automated checks that passed: taskotron results, CI steps. */
-	"!topic:*.taskotron.result.new",
-	"!field:/msg/status=SUCCESS",
-	/* Push, repo-metadata and crash-report threshold chatter. */
-	"!topic-re:\\.bodhi\\.(masher|mashtask)\\.start$",
-	"!topic:*.mdapi.repo.update",
-	"!topic-re:\\.faf\\.(report|problem)\\.threshold1$",
+	/* anitya_catchall: neither one's own release-monitoring edits nor new
+	 * upstream versions of one's packages (the-new-hotness files those
+	 * where the packager asked for it). fedoratagger_catchall: in both
+	 * of FMN's lists. summershum_catchall: the tarball indexer. */
+	"!category:anitya,fedoratagger,summershum",
 };
 
-/* What the user does themselves, on services where that is only an echo. */
+/*
+ * Excluded from "Events on packages that I own" only (FMN's
+ * exclusion_packages; its fedoratagger_catchall is shared, above).
+ */
+static const char *const exclusion_packages[] = {
+	/* taskotron_result_new: the third filter keeps the results that
+	 * matter. */
+	"!topic:*.taskotron.result.new",
+	/* git_pkgdb2branch_start, git_pkgdb2branch_complete: SCM admins'
+	 * batch runs over many packages. */
+	"!topic-re:\\.git\\.pkgdb2branch\\.(start|complete)$",
+	/* faf_report_threshold1, faf_problem_threshold1: the first crash of a
+	 * kind is the frequent, rarely useful one; higher thresholds come. */
+	"!topic-re:\\.faf\\.(report|problem)\\.threshold1$",
+	/* bodhi_masher_start: an admin starting a push. */
+	"!topic:*.bodhi.masher.start",
+	/* mdapi_repo_update: repository metadata changes, a flood for the
+	 * rawhide repo (every environment's; FMN's own only, see the docs). */
+	"!topic:*.mdapi.repo.update",
+	/* ci_step_complete: CI steps that passed; failures still come. */
+	"!field:/msg/status=SUCCESS",
+};
+
+/*
+ * Excluded from "Events referring to my username" only: what the user
+ * does themselves, where a notification would only echo it (FMN's
+ * exclusion_username), and two echoes of FMN's earlier defaults.
+ */
 static const char *const exclusion_username[] = {
-	"!topic-re:\\.bodhi\\.(buildroot_override\\.(un)?tag|update\\.request\\."
-	    "(stable|obsolete|testing|unpush|revoke))$",
-	/* FMN's bugzilla_catchall, git_catchall, github_catchall,
+	/* askbot_catchall, bugzilla_catchall, git_catchall, github_catchall,
 	 * wiki_catchall, trac_catchall, fmn_catchall, meetbot_catchall,
-	 * fedocal_catchall, pkgdb_catchall, fedoratagger_catchall and
-	 * anitya_catchall: whole categories, so that every topic shape of
-	 * dist-git (git.lookaside.PKG.new) and all of GitHub count, and
-	 * nothing of another service (pagure.git.receive) does. */
-	"!category:bugzilla,git,github,wiki,trac,fmn,meetbot,fedocal,pkgdb,"
-	    "fedoratagger,anitya",
+	 * fedocal_catchall, pkgdb_catchall: whole categories, so that every
+	 * topic shape of dist-git (git.lookaside.PKG.new) and all of GitHub
+	 * count, and nothing of another service (pagure.git.receive) does. */
+	"!category:askbot,bugzilla,git,github,wiki,trac,fmn,meetbot,fedocal,"
+	    "pkgdb",
+	/* bodhi_catchall, narrowed to what FMN excluded before it took all of
+	 * bodhi: one's own update requests, buildroot overrides and push
+	 * starts. Comments and karma about one's updates still come. */
+	"!topic-re:\\.bodhi\\.(buildroot_override\\.(un)?tag|update\\.request\\."
+	    "(stable|obsolete|testing|unpush|revoke)|(masher|mashtask)\\.start)$",
+	/* fedbadges_person_first_login, fedbadges_person_rank_advance: keep
+	 * the badge award itself. */
+	"!topic-re:\\.fedbadges\\.person\\.(login\\.first|rank\\.advance)$",
+	/* mailman_receive: one's own list mail arrives by mail anyway. */
+	"!topic:*.mailman.receive",
+	/* Not in FMN's final defaults, kept from its first ones
+	 * (playbook_started, planet_post_new): a playbook run's start (its
+	 * completion comes) and one's own blog post. */
+	"!topic:*.ansible.playbook.start",
+	"!topic:*.planet.post.new",
 };
 
 static int
@@ -181,8 +214,8 @@ fmn_defaults_store(sqlite3 *db, long long uid, const char *nick, const char *ctx
 	}
 	if (add_filter(db, pid, pos, FMN_DEFAULT_USERNAME, lead_user, 1,
 	    exclusion_username, FMN_NELEM(exclusion_username), cause) != 0 ||
-	    add_filter(db, pid, pos + 1, FMN_DEFAULT_PACKAGES, lead_pkg, 2, NULL, 0,
-	    cause) != 0)
+	    add_filter(db, pid, pos + 1, FMN_DEFAULT_PACKAGES, lead_pkg, 2,
+	    exclusion_packages, FMN_NELEM(exclusion_packages), cause) != 0)
 		goto out;
 	ret = 0;
 out:
