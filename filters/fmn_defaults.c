@@ -61,8 +61,9 @@ static const char *const exclusion_packages[] = {
 	/* mdapi_repo_update: repository metadata changes, a flood for the
 	 * rawhide repo (every environment's; FMN's own only, see the docs). */
 	"!topic:*.mdapi.repo.update",
-	/* ci_step_complete: CI steps that passed; failures still come. */
-	"!field:/msg/status=SUCCESS",
+	/* ci_step_complete: CI steps that passed, "success" in any case as
+	 * FMN lowercases it (the pipelines send both); failures still come. */
+	"!field:/msg/status~(?i)^success$",
 };
 
 /*
