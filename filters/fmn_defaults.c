@@ -21,8 +21,9 @@
  */
 static const char *const exclusion_mutual[] = {
 	/* koji_instance(ppc,s390,arm): builds from the secondary-architecture
-	 * koji hubs duplicate the primary ones. */
-	"!field:/msg/instance~^(ppc|s390|arm)",
+	 * koji hubs duplicate the primary ones. FMN compares the whole
+	 * instance name. */
+	"!field:/msg/instance~^(ppc|s390|arm)$",
 	/* copr_build_start, copr_chroot_start, copr_worker_create: only
 	 * finished copr builds are interesting. */
 	"!topic-re:\\.copr\\.(build\\.start|chroot\\.start|worker\\.create)$",
