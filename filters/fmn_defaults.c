@@ -1,9 +1,13 @@
 /*
- * The two filters a new packager starts with, in the spirit of Fedora
- * FMN's defaults (docs/filters.md says what each rule is for). Both are
- * "anything about me, except the noise"; the exclusions are negated
- * rules, so the engine indexes each filter under its one positive rule
- * (user: or owned:) and looks at it only for messages about the user.
+ * The filters a new packager starts with: Fedora FMN's defaults
+ * (fmn.lib.defaults, create_defaults_for), rule for rule; each rule
+ * names the FMN rules it stands for, and docs/filters.md lists them and
+ * the few places where fmn differs on purpose. Two are "anything about
+ * me, except the noise": the exclusions are negated rules, so the
+ * engine indexes each filter under its one positive rule (user: or
+ * owned:) and looks at it only for messages about the user. The third
+ * lets through the taskotron results the packages filter drops that an
+ * owner must see.
  */
 #include "fmn_defaults.h"
 
@@ -15,7 +19,7 @@
 #include "fmn_util.h"
 
 /*
- * Noise, excluded from both filters: FMN's exclusion_mutual, the
+ * Noise, excluded from both broad filters: FMN's exclusion_mutual, the
  * koji_instance rule both its filters start with, and the catch-alls
  * that are in both of its other lists.
  */
@@ -97,6 +101,25 @@ static const char *const exclusion_username[] = {
 	"!topic:*.planet.post.new",
 };
 
+/*
+ * "Critical taskotron tasks on my packages", after owned:NAME (FMN's
+ * user_package_filter).
+ */
+static const char *const taskotron_critical[] = {
+	/* taskotron_release_critical_task: a new result of a task whose
+	 * failure the distribution must look at, by its exact name. */
+	"topic:*.taskotron.result.new",
+	"field:/msg/task/name~^dist\\.(abicheck|rpmdeplint)$",
+	/* taskotron_task_particular_or_changed_outcome(outcome=FAILED): the
+	 * outcome is FAILED (in any case, as FMN lowercases it), or there is
+	 * a previous outcome and the new one differs. Rules are AND-ed, so the
+	 * OR is one regex over the result object, whatever its key order:
+	 * "outcome" with a quote before it is not "prev_outcome". */
+	"field:/msg/result~\"outcome\":\"(?i:failed)\"|"
+	    "^(?=.*\"outcome\":\"([^\"]*)\")"
+	    "(?=.*\"prev_outcome\":\"(?!\\1\")[^\"]+\")",
+};
+
 static int
 add_rule(sqlite3_stmt *ins, long long fid, int pos, const char *token,
     char **cause)
@@ -121,11 +144,14 @@ add_rule(sqlite3_stmt *ins, long long fid, int pos, const char *token,
 	return 0;
 }
 
-/* Add one filter at position pos with the given leading rules. */
+/*
+ * Add one filter at position pos: the leading rules, the extra ones and,
+ * when shared is set, the exclusions both broad filters end with.
+ */
 static int
 add_filter(sqlite3 *db, long long pid, int pos, const char *name,
     const char **lead, size_t nlead, const char *const *extra, size_t nextra,
-    char **cause)
+    int shared, char **cause)
 {
 	sqlite3_stmt *fst, *rst;
 	long long fid;
@@ -152,7 +178,7 @@ add_filter(sqlite3 *db, long long pid, int pos, const char *name,
 	for (i = 0; i < nextra; i++)
 		if (add_rule(rst, fid, rpos++, extra[i], cause) != 0)
 			goto out;
-	for (i = 0; i < FMN_NELEM(exclusion_mutual); i++)
+	for (i = 0; shared && i < FMN_NELEM(exclusion_mutual); i++)
 		if (add_rule(rst, fid, rpos++, exclusion_mutual[i], cause) != 0)
 			goto out;
 	ret = 0;
@@ -174,6 +200,7 @@ fmn_defaults_store(sqlite3 *db, long long uid, const char *nick, const char *ctx
 	char *not_user = xasprintf("!user:%s", nick);
 	const char *lead_user[] = { user_rule };
 	const char *lead_pkg[] = { owned_rule, not_user };
+	const char *lead_owned[] = { owned_rule };
 	int ret = -1;
 
 	st = fmn_store_prepare(db, "INSERT OR IGNORE INTO preferences "
@@ -189,7 +216,7 @@ fmn_defaults_store(sqlite3 *db, long long uid, const char *nick, const char *ctx
 	}
 	sqlite3_finalize(st);
 	st = fmn_store_prepare(db, "SELECT p.id, (SELECT count(*) FROM filters "
-	    "f WHERE f.preference_id = p.id AND f.name IN (?3, ?4)), "
+	    "f WHERE f.preference_id = p.id AND f.name IN (?3, ?4, ?5)), "
 	    "(SELECT coalesce(max(position), 0) + 1 FROM filters f WHERE "
 	    "f.preference_id = p.id) FROM preferences p WHERE p.user_id = ?1 "
 	    "AND p.context = ?2", cause);
@@ -199,6 +226,7 @@ fmn_defaults_store(sqlite3 *db, long long uid, const char *nick, const char *ctx
 	sqlite3_bind_text(st, 2, ctx, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, FMN_DEFAULT_USERNAME, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, FMN_DEFAULT_PACKAGES, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, FMN_DEFAULT_TASKOTRON, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		pid = sqlite3_column_int64(st, 0);
 		exists = sqlite3_column_int(st, 1);
@@ -210,14 +238,17 @@ fmn_defaults_store(sqlite3 *db, long long uid, const char *nick, const char *ctx
 		goto out;
 	}
 	if (exists) {
-		fmn_set_cause(cause, "%s already has a filter named \"%s\" or "
-		    "\"%s\" in %s", nick, FMN_DEFAULT_USERNAME, FMN_DEFAULT_PACKAGES, ctx);
+		fmn_set_cause(cause, "%s already has a filter named \"%s\", "
+		    "\"%s\" or \"%s\" in %s", nick, FMN_DEFAULT_USERNAME,
+		    FMN_DEFAULT_PACKAGES, FMN_DEFAULT_TASKOTRON, ctx);
 		goto out;
 	}
 	if (add_filter(db, pid, pos, FMN_DEFAULT_USERNAME, lead_user, 1,
-	    exclusion_username, FMN_NELEM(exclusion_username), cause) != 0 ||
+	    exclusion_username, FMN_NELEM(exclusion_username), 1, cause) != 0 ||
 	    add_filter(db, pid, pos + 1, FMN_DEFAULT_PACKAGES, lead_pkg, 2,
-	    exclusion_packages, FMN_NELEM(exclusion_packages), cause) != 0)
+	    exclusion_packages, FMN_NELEM(exclusion_packages), 1, cause) != 0 ||
+	    add_filter(db, pid, pos + 2, FMN_DEFAULT_TASKOTRON, lead_owned, 1,
+	    taskotron_critical, FMN_NELEM(taskotron_critical), 0, cause) != 0)
 		goto out;
 	ret = 0;
 out:
