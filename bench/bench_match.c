@@ -2,7 +2,7 @@
  * Matching benchmark (docs/benchmarks.md, "Matching"). In one run:
  *  1. the floor: parse every corpus envelope (fresh msg_ids), nothing else;
  *  2. N users (default 10000), each with the default filters in two
- *     contexts (email and irc, ~70 rules) and ~20 owned packages, loaded
+ *     contexts (email and irc, ~58 rules) and ~20 owned packages, loaded
  *     into the engine;
  *  3. parse + derive facts + match every envelope against all of them.
  * Prints both rates, their ratio, and the peak RSS. Then:

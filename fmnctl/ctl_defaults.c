@@ -35,7 +35,8 @@ ctl_filter_defaults(struct fmn_ctl *ctl, int argc, char **argv)
 		return CTL_EDATA;
 	}
 	if (!ctl->json)
-		printf("added \"%s\" and \"%s\" to %s's %s preference\n",
-		    FMN_DEFAULT_USERNAME, FMN_DEFAULT_PACKAGES, argv[0], argv[1]);
+		printf("added \"%s\", \"%s\" and \"%s\" to %s's %s "
+		    "preference\n", FMN_DEFAULT_USERNAME, FMN_DEFAULT_PACKAGES,
+		    FMN_DEFAULT_TASKOTRON, argv[0], argv[1]);
 	return CTL_OK;
 }

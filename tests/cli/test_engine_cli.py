@@ -521,19 +521,26 @@ def test_filter_defaults_creates_documented_filters():
     assert [(x["name"], x["position"], x["active"]) for x in fl] == [
         ("mine first", 1, True),
         ("Events referring to my username", 2, True),
-        ("Events on packages that I own", 3, True)], fl
-    urules, prules = fl[1]["rules"], fl[2]["rules"]
-    # docs/filters.md: 20 + 15 rules, one positive rule leading each.
-    assert len(urules) == 20 and len(prules) == 15, (urules, prules)
+        ("Events on packages that I own", 3, True),
+        ("Critical taskotron tasks on my packages", 4, True)], fl
+    urules, prules, trules = fl[1]["rules"], fl[2]["rules"], fl[3]["rules"]
+    # docs/filters.md: 12 + 13 rules, one positive rule leading each.
+    assert len(urules) == 12 and len(prules) == 13, (urules, prules)
     assert urules[0] == "user:alice"
     assert prules[:2] == ["owned:alice", "!user:alice"]
     assert all(r.startswith("!") for r in urules[1:] + prules[2:])
-    shared = prules[2:]
-    assert urules[-len(shared):] == shared
-    for r in ("!topic:*.taskotron.result.new", "!field:/msg/status=SUCCESS",
-              "!topic:*.ansible.playbook.start",
-              "!topic:*.mdapi.repo.update"):
-        assert r in shared, r
+    # The shared exclusions end both filters; the rest belong to one.
+    shared = [r for r in prules if r in urules]
+    assert len(shared) == 5 and urules[-5:] == prules[-5:] == shared, shared
+    for r in ("!topic:*.taskotron.result.new", "!topic:*.mdapi.repo.update",
+              "!topic:*.bodhi.masher.start"):
+        assert r in prules and r not in urules, r
+    for r in ("!topic:*.ansible.playbook.start", "!topic:*.mailman.receive"):
+        assert r in urules and r not in prules, r
+    assert "!category:anitya,fedoratagger,summershum" in shared
+    # The third filter: owned critical tasks that failed or changed.
+    assert trules[:2] == ["owned:alice", "topic:*.taskotron.result.new"]
+    assert len(trules) == 4 and not any(r.startswith("!") for r in trules)
     # Every rule is valid as filter add takes it.
     fmnctl("filter", "add", "alice", "irc", "copy", *urules, db=db, check=0)
     # A context without a preference gets one, enabled and unbatched.
@@ -543,7 +550,7 @@ def test_filter_defaults_creates_documented_filters():
     assert [(x["context"], x["enabled"], x["batch_delta"],
              x["batch_count"]) for x in p] == [("irc", True, None, None)], p
     bl = fmnctl_json("filter", "list", "bob", db=db)
-    assert [x["position"] for x in bl] == [1, 2], bl
+    assert [x["position"] for x in bl] == [1, 2, 3], bl
     assert bl[1]["rules"][:2] == ["owned:bob", "!user:bob"]
 
 
