@@ -14,6 +14,7 @@
 
 #include "fmn_defs.h"
 #include "fmn_embed.h"
+#include "fmn_glob.h"
 
 struct entry {
 	const char		*glob;
@@ -43,29 +44,6 @@ static const char *const common_tokens[] = {
 	"org", "io", "com", "net", "fedoraproject", "centos", "prod", "stg",
 	"dev", "release-monitoring",
 };
-
-int
-fmn_glob_match(const char *g, const char *s)
-{
-	const char *star = NULL, *mark = NULL;
-
-	while (*s != '\0') {
-		if (*g == '*') {
-			star = g++;
-			mark = s;
-		} else if (*g == '?' || *g == *s) {
-			g++;
-			s++;
-		} else if (star != NULL) {
-			g = star + 1;
-			s = ++mark;
-		} else
-			return 0;
-	}
-	while (*g == '*')
-		g++;
-	return *g == '\0';
-}
 
 static void
 bucket_free(void *p)

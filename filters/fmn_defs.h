@@ -21,8 +21,6 @@ struct fmn_def {
 /* The definition that applies to a topic, or NULL. */
 const struct fmn_def *fmn_defs_lookup(const struct fmn_defs *d,
     const char *topic);
-/* Does the glob ('*' any run, '?' one character) match all of s? */
-int fmn_glob_match(const char *glob, const char *s);
 /* Load definitions from text; name is used in error messages. */
 int fmn_defs_load_text(struct fmn_defs *d, const char *name, const char *text,
     size_t len, char **cause);

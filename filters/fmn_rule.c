@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmn_glob.h"
 #include "fmn_owners.h"
 #include "fmn_pointer.h"
 #include "fmn_util.h"
@@ -155,31 +156,6 @@ re_search(const struct rule_re *re, const char *subject, size_t len,
 		if (rc != PCRE2_ERROR_MATCHLIMIT && rc != PCRE2_ERROR_DEPTHLIMIT)
 			return FMN_MATCH_ERR;
 	}
-}
-
-/* Globs: '*' any run of characters (dots included), '?' one character. */
-
-static int
-glob_match(const char *g, const char *s)
-{
-	const char *star = NULL, *resume = NULL;
-
-	while (*s != '\0') {
-		if (*g == '*') {
-			star = g++;
-			resume = s;
-		} else if (*g == '?' || *g == *s) {
-			g++;
-			s++;
-		} else if (star != NULL) {
-			g = star + 1;
-			s = ++resume;
-		} else
-			return 0;
-	}
-	while (*g == '*')
-		g++;
-	return *g == '\0';
 }
 
 /* Names: non-empty, no whitespace or control characters. */
@@ -338,7 +314,7 @@ eval_topic(const struct fmn_rule *r, struct fmn_msg *m,
 		return FMN_MATCH_NO;
 	if (r->glob_literal)
 		return strcmp(r->glob, m->topic) == 0;
-	return glob_match(r->glob, m->topic);
+	return fmn_glob_match(r->glob, m->topic);
 }
 
 static int
