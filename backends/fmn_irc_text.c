@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "fmn_utf8.h"
+
 /* Room the server's relay prefix may take besides our nick: "!" user "@" host. */
 #define IRC_USER_MAX	11	/* USERLEN 10, plus the "~" of an unverified ident */
 #define IRC_HOST_MAX	63
@@ -125,48 +127,6 @@ fmn_irc_nick_valid(const char *s)
 }
 
 /*
- * Length of the well-formed UTF-8 sequence at p (at most n bytes), or 0
- * if it is not one (overlong, surrogate, beyond U+10FFFF, truncated).
- * *cp receives the code point.
- */
-static size_t
-utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	size_t len, k;
-	uint32_t c;
-
-	if (n == 0)
-		return 0;
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		c = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		c = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		c = p[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (k = 1; k < len; k++) {
-		if ((p[k] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[k] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-/*
  * Invisible format characters that are dropped like the control
  * characters: with them, text from the bus could change the order in
  * which a reader's client shows what follows (a right-to-left override
@@ -215,7 +175,7 @@ fmn_irc_sanitize(struct fmn_buf *out, const char *s)
 		return;
 	n = strlen(s);
 	while (n > 0) {
-		len = utf8_seq(p, n, &cp);
+		len = fmn_utf8_decode((const char *)p, n, &cp);
 		if (len == 0) {
 			fmn_buf_adds(out, "\xef\xbf\xbd");	/* U+FFFD */
 			p++;
@@ -260,7 +220,7 @@ split_token(const char *p, size_t n)
 		}
 		return i;
 	}
-	i = utf8_seq(u, n, &cp);
+	i = fmn_utf8_decode((const char *)u, n, &cp);
 	return i == 0 ? 1 : i;
 }
 

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "fmn_msg.h"
+#include "fmn_utf8.h"
 #include "fmn_valid.h"
 
 /* Headers we aim to keep under (RFC 5322 2.1.1 "SHOULD"). */
@@ -49,45 +50,6 @@ enum clean_mode {
 	CLEAN_BODY,		/* lines kept ("\n"), other controls dropped */
 };
 
-/*
- * Decode one UTF-8 sequence at s (n bytes left). Returns its length and
- * the code point, or 0 for an invalid or truncated sequence.
- */
-static size_t
-utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len, k;
-	uint32_t c;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		c = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		c = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (k = 1; k < len; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[k] & 0x3f);
-	}
-	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) ||
-	    (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
 /* C0, DEL, C1 and the Unicode line and paragraph separators. */
 static int
 is_control(uint32_t cp)
@@ -112,7 +74,7 @@ clean_text(struct fmn_buf *out, const char *s, enum clean_mode mode)
 	uint32_t cp;
 
 	while (i < n) {
-		if ((len = utf8_decode(p + i, n - i, &cp)) == 0) {
+		if ((len = fmn_utf8_decode((const char *)p + i, n - i, &cp)) == 0) {
 			len = 1;
 			cp = 0xfffd;
 		}
@@ -238,8 +200,7 @@ header_text(struct fmn_buf *out, const char *name, const char *value)
 		uint32_t cp;
 
 		while (take < n) {
-			size_t len = utf8_decode((const unsigned char *)p + take,
-			    n - take, &cp);
+			size_t len = fmn_utf8_decode(p + take, n - take, &cp);
 
 			if (len == 0)
 				len = 1;	/* cannot happen once cleaned */
@@ -264,20 +225,13 @@ header_text(struct fmn_buf *out, const char *name, const char *value)
 static void
 cut_chars(struct fmn_buf *b, size_t start, size_t max)
 {
-	size_t i, chars = 0, keep = start;
+	const char *s = b->data + start;
+	size_t n = b->len - start;
 
-	for (i = start; i < b->len; i++) {
-		if (((unsigned char)b->data[i] & 0xc0) == 0x80)
-			continue;
-		if (chars == max - 3)
-			keep = i;
-		if (++chars > max)
-			break;
-	}
-	if (chars <= max)
+	if (fmn_utf8_chars(s, n) <= max)
 		return;
-	b->len = keep;
-	b->data[keep] = '\0';
+	b->len = start + fmn_utf8_prefix(s, n, max - 3);
+	b->data[b->len] = '\0';
 	fmn_buf_adds(b, "...");
 }
 
@@ -702,12 +656,8 @@ body_footer(struct fmn_buf *out, const struct fmn_delivery *d,
 static void
 buf_cut_utf8(struct fmn_buf *b, size_t max)
 {
-	if (b->len <= max)
-		return;
-	while (max > 0 && ((unsigned char)b->data[max] & 0xc0) == 0x80)
-		max--;
-	b->len = max;
-	b->data[max] = '\0';
+	b->len = fmn_utf8_cut(b->data, b->len, max);
+	b->data[b->len] = '\0';
 }
 
 static void

@@ -18,6 +18,7 @@
 
 #include "fmn_expr.h"
 #include "fmn_pointer.h"
+#include "fmn_utf8.h"
 
 #define RX_MATCH_LIMIT	100000
 #define RX_DEPTH_LIMIT	1000
@@ -1144,31 +1145,6 @@ add_mentions(const char *s, size_t n, struct vals *out)
 	}
 }
 
-static size_t
-utf8_prefix(const char *s, size_t n, long chars)
-{
-	size_t i = 0;
-
-	while (i < n && chars > 0) {
-		i++;
-		while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80)
-			i++;
-		chars--;
-	}
-	return i;
-}
-
-static size_t
-utf8_len(const char *s, size_t n)
-{
-	size_t i, c = 0;
-
-	for (i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			c++;
-	return c;
-}
-
 static int
 cmp_text(const void *a, const void *b)
 {
@@ -1442,10 +1418,11 @@ apply(const struct xform *x, struct fmn_eval *ev, struct vals *vs)
 				vals_push(&out, jstr(s, len));
 			break;
 		case X_TRUNC:
-			if (utf8_len(s, len) > (size_t)x->num) {
+			if (fmn_utf8_chars(s, len) > (size_t)x->num) {
 				const char *ell = x->nargs > 1 ? x->args[1] :
 				    "...";
-				size_t cut = utf8_prefix(s, len, x->num);
+				size_t cut = fmn_utf8_prefix(s, len,
+				    (size_t)x->num);
 				char *c = xasprintf("%.*s%s", (int)cut, s, ell);
 
 				vals_push(&out, jstr(c, strlen(c)));

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fmn_defs.h"
+#include "fmn_utf8.h"
 
 #define FACTS_SUBTITLE_MAX	1024	/* bytes */
 #define FACTS_LINK_MAX		2048
@@ -28,11 +29,9 @@ facts_cut(char *s, size_t max)
 {
 	size_t n;
 
-	if (s == NULL || strlen(s) <= max)
+	if (s == NULL || (n = strlen(s)) <= max)
 		return;
-	n = max - 3;
-	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-		n--;
+	n = fmn_utf8_cut(s, n, max - 3);
 	memcpy(s + n, "\xe2\x80\xa6", 4);	/* U+2026 and the NUL */
 }
 

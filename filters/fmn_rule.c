@@ -21,6 +21,7 @@
 #include "fmn_glob.h"
 #include "fmn_owners.h"
 #include "fmn_pointer.h"
+#include "fmn_utf8.h"
 #include "fmn_util.h"
 
 /*

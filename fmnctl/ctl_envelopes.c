@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "fmn_utf8.h"
 #include "fmn_facts.h"
 
 /* Bad lines described on stderr; the count at the end covers them all. */
@@ -80,8 +81,7 @@ static int
 token_column(const char *line, size_t len, const json_error_t *e)
 {
 	const char *near, *tok;
-	size_t pos, start, tl, i;
-	int column = 1;
+	size_t pos, start, tl;
 
 	pos = e->position > 0 && (size_t)e->position < len ?
 	    (size_t)e->position : len;
@@ -95,10 +95,7 @@ token_column(const char *line, size_t len, const json_error_t *e)
 		start = pos;
 	else
 		start = token_start(line, pos);
-	for (i = 0; i < start; i++)
-		if (((unsigned char)line[i] & 0xc0) != 0x80)
-			column++;
-	return column;
+	return 1 + (int)fmn_utf8_chars(line, start);
 }
 
 /*

@@ -11,6 +11,7 @@
 #include "ctl_show.h"
 #include "fmn_rule.h"
 #include "fmn_store.h"
+#include "fmn_utf8.h"
 
 static int
 check_filter_name(struct fmn_ctl *ctl, const char *name)

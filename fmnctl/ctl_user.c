@@ -8,6 +8,7 @@
 #include "ctl_cmds.h"
 #include "ctl_show.h"
 #include "fmn_store.h"
+#include "fmn_utf8.h"
 
 /* A user or account name: printable, no spaces, at most 255 bytes. */
 int

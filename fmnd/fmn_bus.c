@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "fmn_hmap.h"
+#include "fmn_utf8.h"
 #include "fmn_util.h"
 
 #define BUS_LOG_INTERVAL_MS	60000	/* invalid messages of one kind */

@@ -43,9 +43,6 @@ double fmn_now(void);
 /* Monotonic milliseconds, for timers. */
 int64_t fmn_monotonic_ms(void);
 
-/* Is s valid UTF-8 of length n (no NUL bytes)? */
-int fmn_utf8_valid(const char *s, size_t n);
-
 /* Set the cause to a formatted message if cause is not NULL. */
 void fmn_set_cause(char **cause, const char *fmt, ...) FMN_PRINTF(2, 3);
 

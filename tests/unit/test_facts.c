@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fmn_facts.h"
+#include "fmn_utf8.h"
 #include "fmn_util.h"
 #include "fmn_test.h"
 

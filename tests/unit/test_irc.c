@@ -14,6 +14,7 @@
 #include "fmn_irc_text.h"
 #include "fmn_store.h"
 #include "fmn_test.h"
+#include "fmn_utf8.h"
 #include "fmn_util.h"
 
 static char *

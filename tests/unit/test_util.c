@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "fmn_test.h"
+#include "fmn_utf8.h"
 #include "fmn_util.h"
 
 TEST(buf_grows_and_stays_terminated)
