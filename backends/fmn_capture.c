@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "fmn_backend.h"
+#include "fmn_log.h"
 #include "fmn_util.h"
 
 struct capture {

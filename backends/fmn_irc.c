@@ -32,6 +32,7 @@
 #include "fmn_irc_cmd.h"
 #include "fmn_irc_flood.h"
 #include "fmn_irc_text.h"
+#include "fmn_log.h"
 #include "fmn_util.h"
 
 #define IRC_DEFAULT_PORT	6667

@@ -17,6 +17,7 @@
 
 #include "fmn_backend.h"
 #include "fmn_mail.h"
+#include "fmn_log.h"
 #include "fmn_util.h"
 
 #define MBOX_MAX_PENDING	64	/* deliveries per write and fsync */

@@ -30,6 +30,7 @@
 
 #include "fmn_backend.h"
 #include "fmn_mail.h"
+#include "fmn_log.h"
 #include "fmn_util.h"
 #include "fmn_workers.h"
 

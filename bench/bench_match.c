@@ -29,6 +29,7 @@
 #include "fmn_msg.h"
 #include "fmn_rule.h"
 #include "fmn_store.h"
+#include "fmn_log.h"
 #include "fmn_util.h"
 
 #define PKGS_PER_USER	20

@@ -15,6 +15,7 @@
 
 #include "fmn_defs.h"
 #include "fmn_utf8.h"
+#include "fmn_log.h"
 
 #define FACTS_SUBTITLE_MAX	1024	/* bytes */
 #define FACTS_LINK_MAX		2048

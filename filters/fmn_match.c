@@ -27,6 +27,7 @@
 #include "fmn_hmap.h"
 #include "fmn_owners.h"
 #include "fmn_rule.h"
+#include "fmn_log.h"
 #include "fmn_util.h"
 
 /* Which index a filter sits in; the order is the order of preference. */

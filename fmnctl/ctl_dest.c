@@ -12,6 +12,7 @@
 #include "fmn_config.h"
 #include "fmn_store.h"
 #include "fmn_valid.h"
+#include "fmn_log.h"
 
 static int
 check_address(struct fmn_ctl *ctl, const char *context, const char *address)

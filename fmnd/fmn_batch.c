@@ -13,6 +13,7 @@
 
 #include "fmn_hmap.h"
 #include "fmn_store.h"
+#include "fmn_log.h"
 #include "fmn_util.h"
 
 #define BATCH_MAX_LOOPS	1000	/* digests released per destination and pass */

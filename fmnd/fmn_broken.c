@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "fmn_store.h"
+#include "fmn_log.h"
 #include "fmn_util.h"
 
 int

@@ -23,6 +23,7 @@
 
 #include "fmn_hmap.h"
 #include "fmn_utf8.h"
+#include "fmn_log.h"
 #include "fmn_util.h"
 
 #define BUS_LOG_INTERVAL_MS	60000	/* invalid messages of one kind */

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "fmn_store.h"
+#include "fmn_log.h"
 #include "fmn_util.h"
 
 #define CHECKPOINT_PAGES	4096	/* WAL pages that call for a checkpoint */

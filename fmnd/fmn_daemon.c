@@ -39,6 +39,7 @@
 #include "fmn_reader.h"
 #include "fmn_sched.h"
 #include "fmn_store.h"
+#include "fmn_log.h"
 #include "fmn_util.h"
 #include "fmn_version.h"
 

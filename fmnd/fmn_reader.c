@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmn_log.h"
 #include "fmn_util.h"
 
 #define READER_BATCH	256	/* messages per hand-over in a burst */

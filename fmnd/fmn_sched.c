@@ -22,6 +22,7 @@
 
 #include "fmn_hmap.h"
 #include "fmn_store.h"
+#include "fmn_log.h"
 #include "fmn_util.h"
 
 #define SCHED_MAX_BACKENDS	4

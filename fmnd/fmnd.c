@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fmn_daemon.h"
+#include "fmn_log.h"
 #include "fmn_util.h"
 #include "fmn_version.h"
 

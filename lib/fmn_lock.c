@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fmn_log.h"
 #include "fmn_util.h"
 
 char *

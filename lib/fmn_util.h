@@ -1,6 +1,6 @@
 /*
  * Small helpers every module uses: allocation that aborts on failure,
- * a growable string buffer, time, and levelled logging to stderr.
+ * a growable string buffer, time, a cause for errors.
  */
 #ifndef FMN_UTIL_H
 #define FMN_UTIL_H
@@ -45,27 +45,5 @@ int64_t fmn_monotonic_ms(void);
 
 /* Set the cause to a formatted message if cause is not NULL. */
 void fmn_set_cause(char **cause, const char *fmt, ...) FMN_PRINTF(2, 3);
-
-/* Logging. */
-enum fmn_log_level {
-	FMN_LOG_ERR,
-	FMN_LOG_WARN,
-	FMN_LOG_INFO,
-	FMN_LOG_DEBUG,
-};
-void fmn_log_set_level(enum fmn_log_level level);
-void fmn_log_set_prefix(const char *prefix);
-/*
- * Set the prefix and look whether stderr is the journal (JOURNAL_STREAM):
- * then every line starts with its syslog priority, <3> to <7>.
- */
-void fmn_log_init(const char *prefix);
-/* A line as it is (no prefix), at a level's priority, whatever the level. */
-void fmn_log_line(enum fmn_log_level level, const char *line);
-void fmn_log(enum fmn_log_level level, const char *fmt, ...) FMN_PRINTF(2, 3);
-#define log_err(...)	fmn_log(FMN_LOG_ERR, __VA_ARGS__)
-#define log_warn(...)	fmn_log(FMN_LOG_WARN, __VA_ARGS__)
-#define log_info(...)	fmn_log(FMN_LOG_INFO, __VA_ARGS__)
-#define log_debug(...)	fmn_log(FMN_LOG_DEBUG, __VA_ARGS__)
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fmn_store.h"
+#include "fmn_log.h"
 #include "fmn_util.h"
 
 static const char *const counter_names[FMN_C_COUNT] = {

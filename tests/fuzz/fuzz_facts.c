@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fmn_facts.h"
+#include "fmn_log.h"
 #include "fmn_util.h"
 
 static struct fmn_defs *defs;

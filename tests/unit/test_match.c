@@ -16,6 +16,7 @@
 #include "fmn_owners.h"
 #include "fmn_rule.h"
 #include "fmn_store.h"
+#include "fmn_log.h"
 #include "fmn_util.h"
 
 /* Database helpers. */
