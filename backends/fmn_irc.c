@@ -15,6 +15,8 @@
  * so talking to the bot can neither make it flood nor delay anybody's
  * notifications.
  */
+#include "fmn_irc_int.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -26,120 +28,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <libircclient.h>
-
-#include "fmn_backend.h"
-#include "fmn_irc_cmd.h"
-#include "fmn_irc_flood.h"
-#include "fmn_irc_text.h"
 #include "fmn_log.h"
 #include "fmn_util.h"
 
-#define IRC_DEFAULT_PORT	6667
-#define IRC_USERNAME		"fmn"
-#define IRC_REALNAME		"fmn notifications"
-#define IRC_CONNECT_TIMEOUT_MS	30000	/* TCP connect plus registration */
-#define IRC_MARKER_TIMEOUT_MS	60000	/* no PONG by then: the link is dead */
-#define IRC_IDLE_PING_MS	90000	/* probe a link that has been quiet */
-#define IRC_ACK_DELAY_MS	1000	/* longest wait for a marker under load */
-#define IRC_OFFLINE_MS		15000	/* after a 401, fail that nick's deliveries without trying */
-#define IRC_REPLY_WINDOW_MS	60000	/* reply budgets are per nick per window */
-#define IRC_STRANGER_REPLIES	3	/* lines per window for a nick that owns nothing */
-#define IRC_OWNER_REPLIES	30	/* lines per window for the owner of a destination */
-#define IRC_REPLY_MAX		200	/* reply lines waiting in all; beyond, nobody is answered */
-#define IRC_NICKS_MAX		4096	/* nicks remembered at once */
-#define IRC_QUEUE_MAX		10000	/* lines; beyond this deliver() says "not now" */
-#define IRC_NICK_TRIES		10	/* alternate nicks tried during registration */
-#define IRC_REGAIN_MS		300000	/* how often to try to get the configured nick back */
-#define IRC_BACKOFF_MIN_MS	1000
-
-enum irc_state {
-	IRC_WAITING,		/* disconnected, reconnecting at reconnect_at */
-	IRC_CONNECTING,		/* TCP connect and registration under way */
-	IRC_READY,		/* registered (001 seen) */
-};
-
-enum delivery_state {
-	D_QUEUED,		/* lines waiting in the queue */
-	D_SENT,			/* all lines written; waiting for the marker's PONG */
-};
-
-/* A delivery accepted and not yet done. */
-struct irc_delivery {
-	long long		 id;
-	char			*nick;
-	char			*key;		/* nick case-folded */
-	enum delivery_state	 state;
-	size_t			 lines_left;	/* still in the queue */
-	uint64_t		 sent_seq;	/* line_seq after its last line */
-	double			 oldest;	/* oldest notice's time; 0: unknown */
-	struct irc_delivery	*next;
-};
-
-/* What the bot remembers about a nick for a while. */
-struct irc_nickinfo {
-	char			*key;
-	int64_t			 offline_until;	/* 401 seen: skip sending until then */
-	struct fmn_irc_budget	 replies;	/* reply lines it has had lately */
-};
-
-/* An outcome to report once the backend's state is consistent again. */
-struct irc_outcome {
-	long long	 id;
-	enum fmn_result	 result;
-	char		*error;
-};
-
-struct irc {
-	struct fmn_backend	*b;
-	irc_session_t		*s;
-	char			*host;
-	unsigned short		 port;
-	int			 v6;
-
-	enum irc_state		 state;
-	int64_t			 state_since;
-	int64_t			 reconnect_at;
-	long			 backoff_ms;
-	char			*want_disconnect;	/* set by callbacks, acted on after them */
-	int			 blocked;	/* libircclient's output buffer is full */
-	int64_t			 last_rx;
-
-	char			*nick;		/* ours, as the server knows it */
-	int			 nick_tries;
-	size_t			 nick_keep;	/* bytes of the configured nick kept in alternates */
-	int64_t			 regain_at;
-	enum fmn_irc_casemap	 cm;
-
-	struct fmn_irc_bucket	 bucket;
-	struct fmn_irc_queue	*queue;		/* notification lines (tag: the delivery) */
-	struct fmn_irc_queue	*replies;	/* replies to commands: only when queue is empty */
-	struct fmn_irc_lines	 control;	/* raw commands that go first (IDENTIFY, NICK) */
-
-	struct irc_delivery	*deliveries;
-	size_t			 inflight;
-	uint64_t		 line_seq;	/* PRIVMSG lines written this connection */
-	uint64_t		 marker_id;
-	int			 marker_out;	/* a PING marker awaits its PONG */
-	uint64_t		 marker_seq;	/* line_seq when it was sent */
-	int64_t			 marker_sent;
-	int64_t			 unacked_since;	/* oldest D_SENT not covered by a marker; 0: none */
-
-	struct irc_nickinfo	*nicks;
-	size_t			 n_nicks, cap_nicks;
-	int64_t			 nicks_gc_at;
-	size_t			 unanswered;	/* commands left unanswered since the last GC */
-
-	sqlite3			*cmd_db;	/* the bot commands' own connection */
-
-	struct irc_outcome	*outcomes;
-	size_t			 n_outcomes, cap_outcomes;
-	int			 reporting;	/* inside report(): no nested flush */
-};
-
-static void irc_pump(struct irc *irc);
-
-static struct irc *
+struct irc *
 irc_from_session(irc_session_t *s)
 {
 	return irc_get_ctx(s);
@@ -164,8 +56,8 @@ outcome_add(struct irc *irc, long long id, enum fmn_result r, const char *error)
 }
 
 /* Hand the collected outcomes to the daemon (it may call deliver() back). */
-static void
-report(struct irc *irc)
+void
+irc_report(struct irc *irc)
 {
 	struct irc_outcome o;
 
@@ -193,8 +85,8 @@ static void nick_gc(struct irc *irc, int64_t now);
  * when IRC_NICKS_MAX nicks are remembered and none can be forgotten yet
  * (callers then act as for a nick that is owed nothing).
  */
-static struct irc_nickinfo *
-nick_get(struct irc *irc, const char *key, int create)
+struct irc_nickinfo *
+irc_nick_get(struct irc *irc, const char *key, int create)
 {
 	struct irc_nickinfo *n;
 	size_t i;
@@ -238,7 +130,7 @@ nick_gc(struct irc *irc, int64_t now)
 	}
 }
 
-static char *
+char *
 irc_key(struct irc *irc, const char *nick)
 {
 	char *key = xstrdup(nick);
@@ -280,8 +172,8 @@ delivery_drop(struct irc *irc, struct irc_delivery *d)
 	free(d);
 }
 
-static void
-delivery_finish(struct irc *irc, struct irc_delivery *d, enum fmn_result r,
+void
+irc_delivery_finish(struct irc *irc, struct irc_delivery *d, enum fmn_result r,
     const char *error)
 {
 	outcome_add(irc, d->id, r, error);
@@ -307,14 +199,14 @@ offline_outcome(struct irc *irc, long long id, const char *nick, double oldest)
 	free(error);
 }
 
-static void
-nick_offline(struct irc *irc, const char *nick)
+void
+irc_nick_offline(struct irc *irc, const char *nick)
 {
 	struct irc_delivery *d, *next;
 	char *key = irc_key(irc, nick);
 	struct irc_nickinfo *ni;
 
-	if ((ni = nick_get(irc, key, 1)) != NULL)
+	if ((ni = irc_nick_get(irc, key, 1)) != NULL)
 		ni->offline_until = fmn_monotonic_ms() + IRC_OFFLINE_MS;
 	for (d = irc->deliveries; d != NULL; d = next) {
 		next = d->next;
@@ -327,8 +219,8 @@ nick_offline(struct irc *irc, const char *nick)
 }
 
 /* The server refused lines to nick for another reason (404, 486...). */
-static void
-nick_refused(struct irc *irc, const char *nick, const char *why)
+void
+irc_nick_refused(struct irc *irc, const char *nick, const char *why)
 {
 	struct irc_delivery *d, *next;
 	char *key = irc_key(irc, nick), *error;
@@ -338,385 +230,10 @@ nick_refused(struct irc *irc, const char *nick, const char *why)
 	for (d = irc->deliveries; d != NULL; d = next) {
 		next = d->next;
 		if (strcmp(d->key, key) == 0)
-			delivery_finish(irc, d, FMN_RESULT_TEMPFAIL, error);
+			irc_delivery_finish(irc, d, FMN_RESULT_TEMPFAIL, error);
 	}
 	free(error);
 	free(key);
-}
-
-/* Connection. */
-
-static void
-irc_disconnected(struct irc *irc, const char *reason)
-{
-	const struct fmn_config *cfg = irc->b->cfg;
-	long max_ms = (long)cfg->irc_reconnect_max * 1000;
-	char *error;
-
-	irc_disconnect(irc->s);
-	error = xasprintf("disconnected from the IRC server: %s", reason);
-	while (irc->deliveries != NULL)
-		delivery_finish(irc, irc->deliveries, FMN_RESULT_TEMPFAIL,
-		    error);
-	free(error);
-	fmn_irc_queue_clear(irc->queue);
-	fmn_irc_queue_clear(irc->replies);
-	fmn_irc_lines_free(&irc->control);
-	irc->marker_out = 0;
-	irc->unacked_since = 0;
-	irc->blocked = 0;
-	free(irc->want_disconnect);
-	irc->want_disconnect = NULL;
-
-	if (max_ms < IRC_BACKOFF_MIN_MS)
-		max_ms = IRC_BACKOFF_MIN_MS;
-	if (irc->backoff_ms < IRC_BACKOFF_MIN_MS)
-		irc->backoff_ms = IRC_BACKOFF_MIN_MS;
-	log_warn("irc: %s:%u: %s; reconnecting in %ld ms", irc->host,
-	    irc->port, reason, irc->backoff_ms);
-	irc->state = IRC_WAITING;
-	irc->state_since = fmn_monotonic_ms();
-	irc->reconnect_at = irc->state_since + irc->backoff_ms;
-	irc->backoff_ms = irc->backoff_ms > max_ms / 2 ? max_ms :
-	    irc->backoff_ms * 2;
-}
-
-/*
- * libircclient watches its socket with select(): a descriptor at or
- * beyond FD_SETSIZE would overflow its fd_set. The socket it is about to
- * create gets the lowest free number, so look at that number first.
- */
-static int
-irc_fd_fits(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (fd < 0)
-		return 1;	/* let irc_connect report the real error */
-	close(fd);
-	return fd < FD_SETSIZE;
-}
-
-static void
-irc_connect_start(struct irc *irc)
-{
-	const struct fmn_config *cfg = irc->b->cfg;
-	int rc;
-
-	irc->nick_tries = 0;
-	irc->nick_keep = strlen(cfg->irc_nick);
-	free(irc->nick);
-	irc->nick = xstrdup(cfg->irc_nick);
-	irc->cm = FMN_IRC_CASEMAP_RFC1459;
-	irc->line_seq = 0;
-	irc->state = IRC_CONNECTING;
-	irc->state_since = irc->last_rx = fmn_monotonic_ms();
-	if (!irc_fd_fits()) {
-		irc_disconnected(irc, "too many open files for select()");
-		return;
-	}
-	if (irc->v6)
-		rc = irc_connect6(irc->s, irc->host, irc->port,
-		    cfg->irc_password, irc->nick, IRC_USERNAME, IRC_REALNAME);
-	else
-		rc = irc_connect(irc->s, irc->host, irc->port,
-		    cfg->irc_password, irc->nick, IRC_USERNAME, IRC_REALNAME);
-	if (rc != 0) {
-		irc_disconnected(irc, irc_strerror(irc_errno(irc->s)));
-		return;
-	}
-	log_info("irc: connecting to %s:%u as %s", irc->host, irc->port,
-	    irc->nick);
-}
-
-static void
-irc_request_disconnect(struct irc *irc, const char *reason)
-{
-	if (irc->want_disconnect == NULL)
-		irc->want_disconnect = xstrdup(reason);
-}
-
-/* The next nick to try while the configured one is taken or refused. */
-static void
-irc_next_nick(struct irc *irc, int erroneous)
-{
-	const char *base = irc->b->cfg->irc_nick;
-	char suffix[16];
-
-	if (++irc->nick_tries > IRC_NICK_TRIES) {
-		irc_request_disconnect(irc, "no nick accepted");
-		return;
-	}
-	if (erroneous && irc->nick_keep > 1)
-		irc->nick_keep--;
-	if (irc->nick_tries == 1)
-		snprintf(suffix, sizeof(suffix), "_");
-	else
-		snprintf(suffix, sizeof(suffix), "%d", irc->nick_tries);
-	free(irc->nick);
-	irc->nick = xasprintf("%.*s%s", (int)irc->nick_keep, base, suffix);
-	log_info("irc: nick taken or refused; trying %s", irc->nick);
-	irc_send_raw(irc->s, "NICK %s", irc->nick);
-}
-
-/* libircclient callbacks. They only change state; report() runs later. */
-
-static void
-on_numeric(irc_session_t *s, unsigned int code, const char *origin,
-    const char **params, unsigned int count)
-{
-	struct irc *irc = irc_from_session(s);
-	const struct fmn_config *cfg = irc->b->cfg;
-	unsigned int i;
-
-	(void)origin;
-	switch (code) {
-	case 1:		/* RPL_WELCOME */
-		if (irc->state != IRC_CONNECTING)
-			break;
-		if (count >= 1 && params[0] != NULL &&
-		    fmn_irc_nick_valid(params[0])) {
-			free(irc->nick);
-			irc->nick = xstrdup(params[0]);
-		}
-		irc->state = IRC_READY;
-		irc->state_since = fmn_monotonic_ms();
-		irc->backoff_ms = IRC_BACKOFF_MIN_MS;
-		irc->regain_at = irc->state_since + IRC_REGAIN_MS;
-		log_info("irc: registered on %s:%u as %s", irc->host,
-		    irc->port, irc->nick);
-		if (cfg->irc_nickserv != NULL) {
-			char *line = xasprintf("PRIVMSG NickServ :IDENTIFY %s",
-			    cfg->irc_nickserv);
-
-			fmn_irc_lines_take(&irc->control, line);
-		}
-		break;
-	case 5:		/* RPL_ISUPPORT */
-		for (i = 1; i < count; i++)
-			if (params[i] != NULL &&
-			    strncmp(params[i], "CASEMAPPING=", 12) == 0)
-				irc->cm = fmn_irc_casemap_parse(params[i] + 12);
-		break;
-	case 432:	/* ERR_ERRONEUSNICKNAME */
-	case 433:	/* ERR_NICKNAMEINUSE */
-	case 436:	/* ERR_NICKCOLLISION */
-	case 437:	/* ERR_UNAVAILRESOURCE */
-		if (irc->state == IRC_CONNECTING)
-			irc_next_nick(irc, code == 432);
-		break;
-	case 401:	/* ERR_NOSUCHNICK */
-		if (irc->state == IRC_READY && count >= 2 && params[1] != NULL)
-			nick_offline(irc, params[1]);
-		break;
-	case 404:	/* ERR_CANNOTSENDTOCHAN (also +R/+g nicks on some servers) */
-	case 412:	/* ERR_NOTEXTTOSEND */
-	case 477:	/* ERR_NEEDREGGEDNICK */
-	case 486:	/* ERR_NONONREG */
-		if (irc->state == IRC_READY && count >= 2 && params[1] != NULL)
-			nick_refused(irc, params[1], params[count - 1]);
-		break;
-	case 464:	/* ERR_PASSWDMISMATCH */
-		log_err("irc: %s:%u refused the server password", irc->host,
-		    irc->port);
-		break;
-	default:
-		break;
-	}
-}
-
-static void
-on_unknown(irc_session_t *s, const char *event, const char *origin,
-    const char **params, unsigned int count)
-{
-	struct irc *irc = irc_from_session(s);
-	struct irc_delivery *d, *next;
-	char token[32];
-
-	(void)origin;
-	if (event == NULL)
-		return;
-	if (strcmp(event, "ERROR") == 0) {
-		log_warn("irc: server says: %s", count > 0 && params[0] ?
-		    params[0] : "(nothing)");
-		return;
-	}
-	if (strcmp(event, "PONG") != 0 || count == 0 || !irc->marker_out ||
-	    params[count - 1] == NULL)
-		return;
-	snprintf(token, sizeof(token), "fmn-%llu",
-	    (unsigned long long)irc->marker_id);
-	if (strcmp(params[count - 1], token) != 0)
-		return;
-	irc->marker_out = 0;
-	irc->unacked_since = 0;
-	for (d = irc->deliveries; d != NULL; d = next) {
-		next = d->next;
-		if (d->state != D_SENT)
-			continue;
-		if (d->sent_seq <= irc->marker_seq)
-			delivery_finish(irc, d, FMN_RESULT_DELIVERED, NULL);
-		else if (irc->unacked_since == 0)
-			irc->unacked_since = irc->marker_sent;
-	}
-}
-
-static void
-on_nick(irc_session_t *s, const char *event, const char *origin,
-    const char **params, unsigned int count)
-{
-	struct irc *irc = irc_from_session(s);
-
-	(void)event;
-	if (origin == NULL || count < 1 || params[0] == NULL ||
-	    !fmn_irc_nick_valid(params[0]) ||
-	    fmn_irc_casecmp(origin, irc->nick, irc->cm) != 0)
-		return;
-	free(irc->nick);
-	irc->nick = xstrdup(params[0]);
-	log_info("irc: nick is now %s", irc->nick);
-}
-
-/*
- * The connection bot commands use: their own, to the daemon's database
- * file, so that what they change is committed by "another connection"
- * and the daemon's change detection (PRAGMA data_version) sees it. An
- * in-memory database can only be shared through the daemon's handle.
- */
-static sqlite3 *
-irc_cmd_db(struct irc *irc)
-{
-	const char *path;
-	sqlite3 *db = NULL;
-
-	if (irc->cmd_db != NULL)
-		return irc->cmd_db;
-	if (irc->b->db == NULL)
-		return NULL;
-	path = sqlite3_db_filename(irc->b->db, "main");
-	if (path == NULL || *path == '\0')
-		return irc->b->db;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
-		log_warn("irc: commands: %s: %s", path,
-		    db ? sqlite3_errmsg(db) : "cannot open");
-		sqlite3_close(db);
-		return irc->b->db;
-	}
-	/* Short: a command waits for a writer, the daemon's loop with it. */
-	sqlite3_busy_timeout(db, 2000);
-	sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
-	irc->cmd_db = db;
-	return db;
-}
-
-/* Text as the sanitised, split PRIVMSG lines the bot would send to nick. */
-static void
-irc_text_lines(struct irc *irc, const char *nick, const char *text,
-    struct fmn_irc_lines *out)
-{
-	struct fmn_buf clean;
-
-	fmn_buf_init(&clean);
-	fmn_irc_sanitize(&clean, text);
-	if (clean.data != NULL)
-		fmn_irc_split(clean.data, fmn_irc_text_max(strlen(irc->nick),
-		    strlen(nick)), out);
-	fmn_buf_free(&clean);
-}
-
-/*
- * Queue the reply to a command, or say nothing. Every reply is charged
- * to the nick's budget: a stranger gets IRC_STRANGER_REPLIES lines per
- * window whatever it sends (help, wrong secrets, gibberish), an owner
- * IRC_OWNER_REPLIES. The one exception is the line that says a
- * destination was just confirmed: it can happen only once per secret,
- * so it cannot be used to make the bot talk, and a person who mistyped
- * the code a few times must still learn that the right one worked.
- */
-static void
-irc_reply(struct irc *irc, const char *nick, const char *key,
-    enum fmn_irc_cmd_who who, const struct fmn_irc_lines *reply,
-    int64_t now)
-{
-	struct fmn_irc_lines lines = { NULL, 0, 0 };
-	struct irc_nickinfo *ni;
-	size_t i;
-	int limit;
-
-	for (i = 0; i < reply->n; i++)
-		irc_text_lines(irc, nick, reply->v[i], &lines);
-	if (lines.n == 0)
-		goto out;
-	if (who != FMN_IRC_CMD_CONFIRMED) {
-		limit = who == FMN_IRC_CMD_OWNER ? IRC_OWNER_REPLIES :
-		    IRC_STRANGER_REPLIES;
-		if (fmn_irc_queue_lines(irc->replies) >= IRC_REPLY_MAX ||
-		    (ni = nick_get(irc, key, 1)) == NULL ||
-		    !fmn_irc_budget_take(&ni->replies, now,
-		    IRC_REPLY_WINDOW_MS, limit, lines.n)) {
-			irc->unanswered++;
-			goto out;
-		}
-	}
-	for (i = 0; i < lines.n; i++)
-		fmn_irc_queue_push(irc->replies, nick, key, lines.v[i], 0);
-out:
-	fmn_irc_lines_free(&lines);
-}
-
-static void
-on_privmsg(irc_session_t *s, const char *event, const char *origin,
-    const char **params, unsigned int count)
-{
-	struct irc *irc = irc_from_session(s);
-	struct fmn_irc_lines reply = { NULL, 0, 0 };
-	enum fmn_irc_cmd_who who;
-	struct irc_nickinfo *ni;
-	sqlite3 *db;
-	char *key, *cause = NULL;
-
-	(void)event;
-	/* Only private messages to us, from a plausible nick that is not ours. */
-	if (irc->state != IRC_READY || origin == NULL || count < 2 ||
-	    params[0] == NULL || params[1] == NULL ||
-	    fmn_irc_casecmp(params[0], irc->nick, irc->cm) != 0 ||
-	    !fmn_irc_nick_valid(origin) ||
-	    fmn_irc_casecmp(origin, irc->nick, irc->cm) == 0)
-		return;
-	key = irc_key(irc, origin);
-	if ((ni = nick_get(irc, key, 0)) != NULL)
-		ni->offline_until = 0;	/* it talks, so it is online */
-	/*
-	 * The command is carried out whatever the budget says: an owner's
-	 * stop must stop, and a right secret must confirm. Only the reply
-	 * is rationed.
-	 */
-	if ((db = irc_cmd_db(irc)) == NULL) {
-		free(key);
-		return;
-	}
-	if (fmn_irc_cmd_handle(db, irc->cm, origin, params[1], fmn_now(),
-	    &reply, &who, &cause) != 0) {
-		log_warn("irc: command from %s: %s", origin,
-		    cause ? cause : "failed");
-		free(cause);
-	}
-	irc_reply(irc, origin, key, who, &reply, fmn_monotonic_ms());
-	fmn_irc_lines_free(&reply);
-	free(key);
-}
-
-/* CTCP requests get no answer: replies would bypass the flood control. */
-static void
-on_ctcp(irc_session_t *s, const char *event, const char *origin,
-    const char **params, unsigned int count)
-{
-	(void)s;
-	(void)event;
-	(void)origin;
-	(void)params;
-	(void)count;
 }
 
 /* Sending. */
@@ -750,7 +267,7 @@ irc_line_sent(struct irc *irc, long long tag, int64_t now)
 }
 
 /* Write what libircclient has buffered now, if the socket takes it. */
-static void
+void
 irc_flush(struct irc *irc)
 {
 	fd_set in, out;
@@ -785,7 +302,7 @@ irc_flush(struct irc *irc)
  * Send what the bucket allows: control lines, a marker, notification
  * lines round-robin, and replies only when no notification line waits.
  */
-static void
+void
 irc_pump(struct irc *irc)
 {
 	int64_t now = fmn_monotonic_ms();
@@ -978,12 +495,12 @@ irc_init(struct fmn_backend *b, char **cause)
 		return -1;
 	}
 	memset(&cb, 0, sizeof(cb));
-	cb.event_numeric = on_numeric;
-	cb.event_unknown = on_unknown;
-	cb.event_nick = on_nick;
-	cb.event_privmsg = on_privmsg;
-	cb.event_channel = on_privmsg;	/* we check the target ourselves */
-	cb.event_ctcp_req = on_ctcp;
+	cb.event_numeric = irc_on_numeric;
+	cb.event_unknown = irc_on_unknown;
+	cb.event_nick = irc_on_nick;
+	cb.event_privmsg = irc_on_privmsg;
+	cb.event_channel = irc_on_privmsg;	/* we check the target ourselves */
+	cb.event_ctcp_req = irc_on_ctcp;
 	if ((irc->s = irc_create_session(&cb)) == NULL) {
 		fmn_set_cause(cause, "irc: cannot create a session");
 		irc_fini(b);
@@ -1039,7 +556,7 @@ irc_deliver(struct fmn_backend *b, const struct fmn_delivery *d)
 	if (fmn_irc_queue_lines(irc->queue) >= IRC_QUEUE_MAX)
 		return -1;
 	key = irc_key(irc, d->address);
-	ni = nick_get(irc, key, 0);
+	ni = irc_nick_get(irc, key, 0);
 	if (ni != NULL && ni->offline_until > fmn_monotonic_ms()) {
 		offline_outcome(irc, d->id, d->address, oldest);
 		free(key);
@@ -1076,7 +593,7 @@ irc_deliver(struct fmn_backend *b, const struct fmn_delivery *d)
 	irc_pump(irc);
 	irc_settle(irc);
 out:
-	report(irc);
+	irc_report(irc);
 	return 0;
 }
 
@@ -1148,7 +665,7 @@ irc_process(struct fmn_backend *b, zmq_pollitem_t *items, int n)
 	irc_settle(irc);
 	irc_pump(irc);
 	irc_settle(irc);
-	report(irc);
+	irc_report(irc);
 }
 
 static long
