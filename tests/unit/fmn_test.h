@@ -2,6 +2,8 @@
  * A minimal unit-test harness. TEST(name) defines a case; the binary
  * runs the case named on its command line, or every case without one.
  * CHECK failures print the expression and location and fail the case.
+ * A fixture shared by several tests (tests/unit/support/) defines
+ * FMN_TEST_SUPPORT before including this: it gets CHECK, not main.
  */
 #ifndef FMN_TEST_H
 #define FMN_TEST_H
@@ -16,8 +18,8 @@ struct fmn_test_case {
 	fmn_test_fn		 fn;
 	struct fmn_test_case	*next;
 };
-static struct fmn_test_case *fmn_test_cases;
-static int fmn_test_failures;
+/* Failed checks so far; the test's own, shared with its fixtures. */
+extern int fmn_test_failures;
 
 #define TEST(name)							\
 	static void test_##name(void);					\
@@ -55,6 +57,10 @@ static int fmn_test_failures;
 	}								\
 } while (0)
 
+#ifndef FMN_TEST_SUPPORT
+static struct fmn_test_case *fmn_test_cases;
+int fmn_test_failures;
+
 int
 main(int argc, char **argv)
 {
@@ -76,5 +82,6 @@ main(int argc, char **argv)
 	}
 	return fmn_test_failures ? 1 : 0;
 }
+#endif /* FMN_TEST_SUPPORT */
 
 #endif
