@@ -7,6 +7,7 @@
 #include "ctl.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,55 +235,61 @@ int
 ctl_parse(struct fmn_ctl *ctl, int argc, char **argv, struct ctl_opt *opts,
     size_t nopts)
 {
-	int i, npos = 0, dashdash = 0;
+	enum { O_HELP = 256, O_JSON, O_FIRST };	/* then O_FIRST + k: opts[k] */
+	struct option *lo = xcalloc(nopts + 3, sizeof(*lo));
+	char **av = xcalloc((size_t)argc + 2, sizeof(*av));
+	int ch, npos = 0, i, rc = -1;
 	size_t k;
 
-	for (i = 0; i < argc; i++) {
-		char *a = argv[i], *eq;
-		size_t alen;
-
-		if (dashdash || a[0] != '-' || a[1] != '-' || a[2] == '\0') {
-			if (!dashdash && strcmp(a, "--") == 0) {
-				dashdash = 1;
-				continue;
-			}
-			argv[npos++] = a;
-			continue;
-		}
-		if (strcmp(a, "--help") == 0) {
+	/* getopt_long wants a program name first; the command's will do. */
+	av[0] = (char *)ctl->cmd->name;
+	memcpy(av + 1, argv, (size_t)argc * sizeof(*av));
+	for (k = 0; k < nopts; k++) {
+		lo[k].name = opts[k].name + 2;	/* without "--" */
+		lo[k].has_arg = opts[k].has_arg ? required_argument :
+		    no_argument;
+		lo[k].val = O_FIRST + (int)k;
+	}
+	lo[k++] = (struct option){ "help", no_argument, NULL, O_HELP };
+	lo[k++] = (struct option){ "json", no_argument, NULL, O_JSON };
+	optind = 0;	/* start afresh (GNU) */
+	opterr = 0;	/* our messages, one line and the usage */
+	while ((ch = getopt_long(argc + 1, av, ":", lo, NULL)) != -1) {
+		if (ch == O_HELP) {
 			help_cmd(ctl->cmd);
 			exit(CTL_OK);
-		}
-		if (strcmp(a, "--json") == 0) {
+		} else if (ch == O_JSON)
 			ctl->json = 1;
-			continue;
-		}
-		eq = strchr(a, '=');
-		alen = eq ? (size_t)(eq - a) : strlen(a);
-		for (k = 0; k < nopts; k++)
-			if (strlen(opts[k].name) == alen &&
-			    strncmp(opts[k].name, a, alen) == 0)
-				break;
-		if (k == nopts) {
-			ctl_usage(ctl, "unknown option %.*s", (int)alen, a);
-			return -1;
-		}
-		if (!opts[k].has_arg) {
-			if (eq != NULL) {
-				ctl_usage(ctl, "%s takes no value", opts[k].name);
-				return -1;
-			}
-			opts[k].value = "";
-		} else if (eq != NULL)
-			opts[k].value = eq + 1;
-		else if (i + 1 < argc)
-			opts[k].value = argv[++i];
-		else {
-			ctl_usage(ctl, "%s needs a value", opts[k].name);
-			return -1;
+		else if (ch >= O_FIRST)
+			opts[ch - O_FIRST].value = optarg != NULL ? optarg : "";
+		else if (ch == ':') {
+			ctl_usage(ctl, "%s needs a value", av[optind - 1]);
+			goto out;
+		} else if (optopt > ' ' && optopt < 0x7f) {
+			ctl_usage(ctl, "unknown option -%c", optopt);
+			goto out;
+		} else if (optopt >= O_FIRST) {
+			ctl_usage(ctl, "%s takes no value",
+			    opts[optopt - O_FIRST].name);
+			goto out;
+		} else if (optopt == O_HELP || optopt == O_JSON) {
+			ctl_usage(ctl, "--%s takes no value",
+			    optopt == O_HELP ? "help" : "json");
+			goto out;
+		} else {
+			ctl_usage(ctl, "unknown option %.*s",
+			    (int)strcspn(av[optind - 1], "="), av[optind - 1]);
+			goto out;
 		}
 	}
-	return npos;
+	/* What is left, in order, are the positionals: to the front. */
+	for (i = optind; i < argc + 1; i++)
+		argv[npos++] = av[i];
+	rc = npos;
+out:
+	free(av);
+	free(lo);
+	return rc;
 }
 
 struct ctl_show *
@@ -452,48 +459,62 @@ find_cmd(int *argc, char ***argv, struct fmn_ctl *ctl)
 int
 main(int argc, char **argv)
 {
+	enum { O_DB = 256, O_JSON, O_VERSION };
+	static const struct option global[] = {
+		{ "db", required_argument, NULL, O_DB },
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct fmn_ctl ctl;
 	struct fmn_config cfg;
 	const char *db_opt = NULL;
 	char *cause = NULL;
-	int i, rc;
+	int i, ch, rc;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.config_path = fmn_config_default_path();
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+	/* Up to the command word ("+"): what follows is the command's. */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:c:h", global, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
 			usage_all(stdout);
 			return CTL_OK;
-		} else if (strcmp(a, "--version") == 0) {
+		case O_VERSION:
 			printf("fmnctl %s\n", FMN_VERSION);
 			return CTL_OK;
-		} else if (strcmp(a, "--json") == 0)
+		case O_JSON:
 			ctl.json = 1;
-		else if (strcmp(a, "--db") == 0 || strcmp(a, "-c") == 0 ||
-		    strcmp(a, "--config") == 0) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "fmnctl: %s needs a value\n", a);
+			break;
+		case O_DB:
+			/* SQLite takes "" for a temporary database, lost at exit. */
+			if (*optarg == '\0') {
+				fputs("fmnctl: --db needs a value\n", stderr);
 				return CTL_EUSAGE;
 			}
-			if (strcmp(a, "--db") == 0)
-				db_opt = argv[++i];
-			else
-				ctl.config_path = argv[++i];
-		} else if (strncmp(a, "--db=", 5) == 0)
-			db_opt = a + 5;
-		else {
-			fprintf(stderr, "fmnctl: unknown option %s; see fmnctl "
-			    "--help\n", a);
+			db_opt = optarg;
+			break;
+		case 'c':
+			ctl.config_path = optarg;
+			break;
+		case ':':
+			fprintf(stderr, "fmnctl: %s needs a value\n",
+			    argv[optind - 1]);
 			return CTL_EUSAGE;
-		}
-		/* SQLite would take "" for a temporary database, lost at exit. */
-		if (db_opt != NULL && *db_opt == '\0') {
-			fputs("fmnctl: --db needs a value\n", stderr);
+		default:
+			if (optopt > ' ' && optopt < 0x7f)
+				fprintf(stderr, "fmnctl: unknown option -%c; see "
+				    "fmnctl --help\n", optopt);
+			else
+				fprintf(stderr, "fmnctl: unknown option %s; see "
+				    "fmnctl --help\n", argv[optind - 1]);
 			return CTL_EUSAGE;
 		}
 	}
+	i = optind;
 	if (i >= argc) {
 		fputs("usage: fmnctl [--db PATH] [-c FILE] [--json] COMMAND "
 		    "[ARGS]\n(fmnctl --help lists the commands)\n", stderr);
