@@ -1,4 +1,8 @@
 /*
+ * backends/: delivery. This header is the ops table every backend
+ * fills; the others are the backends themselves and the text they
+ * send. On filters/, schema/ and lib/; never on the daemon.
+ *
  * Delivery backends behind one ops table. The daemon's scheduler hands a
  * backend a delivery (one notification, a digest, or a confirmation) and
  * later hears the outcome through the done callback; a backend never

@@ -1,4 +1,8 @@
 /*
+ * filters/: messages and what they mean (facts from definitions,
+ * aliases), rule kinds, and this, the filter engine that matches every
+ * user's filters at once; on schema/ and lib/.
+ *
  * The filter engine: every enabled preference's active filters of every
  * user compiled into one indexed structure; a message is matched once
  * against all of them with FMN semantics (DESIGN.md, "Match").

@@ -1,4 +1,8 @@
 /*
+ * fmnctl/: the command-line tool only (this header, the command
+ * table in ctl.c, one ctl_<group>.c per group of commands), on
+ * filters/, schema/ and lib/; never on the daemon.
+ *
  * fmnctl: shared state of one invocation and the helpers its command
  * handlers use. Each handler lives in fmnd/ctl_<group>.c and is listed
  * in the command table of fmnd/ctl.c.

@@ -1,4 +1,8 @@
 /*
+ * fmnd/: the daemon only (the program, its loop, its intake thread,
+ * the queue, digests and the scheduler), on every layer below; nothing
+ * includes from it.
+ *
  * fmnd's daemon: the configuration it runs with, its state (database,
  * bus, filter engine, queue, batcher, scheduler) and its one loop.
  */

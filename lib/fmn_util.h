@@ -1,4 +1,9 @@
 /*
+ * lib/: what every program and layer uses and that knows nothing of
+ * fmn's domain (allocation, text, UTF-8, the hash map, globs, logging,
+ * the config reader, the lock). It includes nothing from the other
+ * folders; docs/architecture.md shows the layers.
+ *
  * Small helpers every module uses: allocation that aborts on failure,
  * a growable string buffer, time, a cause for errors.
  */

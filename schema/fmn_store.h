@@ -1,4 +1,7 @@
 /*
+ * schema/: the SQLite store every program opens, its numbered
+ * migrations, and the daemon's counters table; on lib/ only.
+ *
  * The SQLite store: opening a database the way every fmn program must
  * (WAL, foreign keys, busy timeout) and applying the numbered migrations
  * of schema/ in order, each once, each in its own transaction.
