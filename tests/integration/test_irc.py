@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+import fmndtest
 import fmntest
 import irctest
 
@@ -66,25 +67,20 @@ class Fmnd:
             return f.read()
 
     def wait_log(self, text, timeout=30):
-        deadline = time.monotonic() + timeout
-        while text not in self.logtext():
+        def seen():
             if self.proc.poll() is not None:
                 raise AssertionError("fmnd exited %s:\n%s" %
                                      (self.proc.returncode, self.logtext()))
-            if time.monotonic() > deadline:
-                raise AssertionError("no %r from fmnd in %gs:\n%s" %
-                                     (text, timeout, self.logtext()))
-            time.sleep(0.05)
+            return text in self.logtext()
+        self.wait_for(seen, "%r from fmnd" % text, timeout)
 
     def changes_applied(self):
         return self.logtext().count("changes up to")
 
     def wait_changes(self, before, timeout=30):
         """Until the daemon has applied a change made after before."""
-        deadline = time.monotonic() + timeout
-        while self.changes_applied() <= before:
-            assert time.monotonic() < deadline, self.logtext()
-            time.sleep(0.05)
+        self.wait_for(lambda: self.changes_applied() > before,
+                      "a change applied", timeout)
 
     def publish_start(self, *envelopes, keep_timestamps=False):
         """Start publishing; the caller waits for the returned process."""
@@ -111,12 +107,11 @@ class Fmnd:
             con.close()
 
     def wait_for(self, pred, what, timeout=30):
-        """Poll pred until it holds; fail with the log after timeout."""
-        deadline = time.monotonic() + timeout
-        while not pred():
-            assert time.monotonic() < deadline, (
-                "timed out waiting for %s:\n%s" % (what, self.logtext()))
-            time.sleep(0.05)
+        """wait_until, with the daemon's log when it times out."""
+        try:
+            return fmndtest.wait_until(pred, timeout, 0.05, what)
+        except AssertionError as e:
+            raise AssertionError("%s\n%s" % (e, self.logtext())) from None
 
     def stop(self):
         if self.proc.poll() is None:
@@ -157,11 +152,9 @@ def test_notification_arrives_as_privmsg():
         assert text == ('[wiki] Kevin made a wiki edit to "Release schedule"'
                         ' https://fedoraproject.org/wiki/Test'), text
         # Delivered means the notification row says so.
-        deadline = time.monotonic() + 30
-        while fmnd.sql("SELECT count(*) FROM notifications WHERE "
-                       "state = 'delivered'")[0][0] != 1:
-            assert time.monotonic() < deadline, fmnd.logtext()
-            time.sleep(0.05)
+        fmnd.wait_for(lambda: fmnd.sql("SELECT count(*) FROM notifications "
+                                       "WHERE state = 'delivered'")[0][0]
+                      == 1, "the row delivered")
     finally:
         fmnd.stop()
         irc.stop()
@@ -340,11 +333,9 @@ def test_server_restart_reconnects_and_delivers():
         fmnd.wait_log("reconnecting")
         # Due while the server is away: kept and retried.
         fmnd.publish(wiki_edit("During the outage"))
-        deadline = time.monotonic() + 30
-        while not fmnd.sql("SELECT attempts FROM notifications WHERE "
-                           "attempts > 0 AND state != 'delivered'"):
-            assert time.monotonic() < deadline, fmnd.logtext()
-            time.sleep(0.05)
+        fmnd.wait_for(lambda: fmnd.sql(
+            "SELECT attempts FROM notifications WHERE "
+            "attempts > 0 AND state != 'delivered'"), "a failed attempt")
         irc.start()
         alice = irctest.Client(irc, "alice")
         alice.wait_online(BOT, timeout=60)

@@ -16,6 +16,7 @@ import time
 import uuid
 
 import fmndtest
+from fmndtest import wait_until
 import fmntest
 import smtptest
 import zmq
@@ -243,7 +244,10 @@ def test_no_injected_header_or_recipient():
                  url="http://x.org/\r\nX-Evil: 3"),
             msg_id="2024-evil\r\nX-Evil: 4")
         mails = srv.wait_for(2, timeout=60)
-        time.sleep(0.5)   # anything extra the daemon might have sent
+        # The daemon has recorded both deliveries: anything else it sent
+        # would have been sent by then.
+        wait_until(lambda: fmndtest.counter(db, "notifications_delivered")
+                   >= 2, 30, 0.05, "both deliveries recorded")
         assert len(srv.mails) == 2, srv.mails
         for m in srv.mails:
             assert m.rcpt_tos == ["alice@example.org"], m.rcpt_tos
@@ -275,7 +279,9 @@ def test_server_outage_loses_nothing():
         srv.stop()
         ids += [bus.publish(WIKI, wiki(title="during %d" % i))
                 for i in range(10)]
-        time.sleep(5)           # the outage itself: retries keep failing
+        # The outage itself: every mail of it failed and is retried.
+        wait_until(lambda: fmndtest.counter(db, "notifications_retried")
+                   >= 10, 60, 0.1, "the outage's mails retried")
         srv.start()
         ids += [bus.publish(WIKI, wiki(title="after %d" % i))
                 for i in range(5)]
@@ -324,7 +330,16 @@ def test_refused_recipient_marked_failing():
         for u in ("alice", "carol"):
             got = srv.wait_for(6, timeout=60, what=to("%s@example.org" % u))
             assert set(more) <= {m.message()["X-Fedmsg-Id"] for m in got}
-        time.sleep(3)           # retry_max is 2 s: a retry would show
+        # Not tried again: bob's first three failed after one attempt,
+        # the later three wait, never handed over (his address is
+        # marked failing), while the others' mail went through.
+        con = sqlite3.connect(db)
+        rows = con.execute("SELECT n.state, n.attempts FROM notifications n "
+                           "JOIN destinations d ON d.id = n.destination_id "
+                           "WHERE d.address = 'bob@example.org' "
+                           "ORDER BY n.id").fetchall()
+        con.close()
+        assert rows == [("failed", 1)] * 3 + [("queued", 0)] * 3, rows
         assert len(srv.rejected) == refused, srv.rejected
         assert not any("bob@example.org" in m.rcpt_tos for m in srv.mails)
         assert ids
