@@ -5,7 +5,10 @@
  * line and column of a syntax error or the JSON path of a bad entry,
  * and the reason. Topic globs are indexed by one literal token (the
  * service name, usually) so that a message is only tested against the
- * few definitions that could apply to it.
+ * few definitions that could apply to it. A definition may also carry a
+ * guard, a condition on the body (the shape one format has and another
+ * lacks): a topic then has one definition per format, and a message
+ * gets the first whose guard holds.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -173,7 +176,7 @@ fmn_defs_destroy(struct fmn_defs **dp)
 }
 
 static void
-strmap_free(void *p)
+table_free(void *p)
 {
 	struct fmn_hmap *m = p;
 
@@ -199,7 +202,7 @@ compile_tables(struct fmn_scope *sc, json_t *tables, char **cause)
 			return -1;
 		}
 		/* The pool owns the table, even if the file is refused. */
-		m = fmn_pool_add(sc->pool, fmn_hmap_new(), strmap_free);
+		m = fmn_pool_add(sc->pool, fmn_hmap_new(), table_free);
 		fmn_hmap_set(sc->tables, name, m);
 		json_object_foreach(t, key, v) {
 			if (!json_is_string(v)) {
@@ -272,6 +275,50 @@ static const char *const fact_keys[] = {
 	"usernames", "packages", "agent", "link", "subtitle", "long_form",
 };
 
+/* The keys of a condition, as in a case; on a definition, its guard. */
+static const char *const guard_keys[] = {
+	"if", "eq", "ne", "re", "not", "all",
+};
+
+static int
+is_guard_key(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < FMN_NELEM(guard_keys); i++)
+		if (strcmp(key, guard_keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A guard is compiled as one case that gives a text when its condition
+ * holds: the condition language stays the one cases use.
+ */
+static int
+compile_guard(struct fmn_scope *sc, struct fmn_def *def, json_t *obj,
+    const char *where, char **cause)
+{
+	json_t *kase = json_object(), *arr, *v;
+	const char *key;
+	char *w;
+
+	json_object_foreach(obj, key, v)
+		if (is_guard_key(key))
+			json_object_set(kase, key, v);
+	if (json_object_size(kase) == 0) {
+		json_decref(kase);
+		return 0;
+	}
+	json_object_set_new(kase, "then", json_string("guard"));
+	arr = json_pack("[o]", kase);
+	w = xasprintf("%s.guard", where);
+	def->guard = fmn_cases_compile(sc, arr, w, cause);
+	free(w);
+	json_decref(arr);
+	return def->guard == NULL ? -1 : 0;
+}
+
 static int
 compile_def(struct fmn_scope *fsc, struct fmn_def *def, json_t *obj,
     json_t *defaults, const char *where, char **cause)
@@ -288,7 +335,7 @@ compile_def(struct fmn_scope *fsc, struct fmn_def *def, json_t *obj,
 				break;
 		if (i == FMN_NELEM(fact_keys) && strcmp(key, "topic") != 0 &&
 		    strcmp(key, "let") != 0 && strcmp(key, "doc") != 0 &&
-		    strcmp(key, "category") != 0) {
+		    strcmp(key, "category") != 0 && !is_guard_key(key)) {
 			fmn_set_cause(cause, "%s: unknown key \"%s\"", where,
 			    key);
 			return -1;
@@ -303,6 +350,8 @@ compile_def(struct fmn_scope *fsc, struct fmn_def *def, json_t *obj,
 		if (i != 0)
 			goto out;
 	}
+	if (compile_guard(&sc, def, obj, where, cause) == -1)
+		goto out;
 	for (i = 0; i < FMN_NELEM(fact_keys); i++) {
 		char *w;
 
@@ -559,9 +608,24 @@ fmn_defs_load_file(struct fmn_defs *d, const char *path, char **cause)
 	return rc;
 }
 
+/* Whether a definition's guard holds for the message (none: it does). */
+static int
+guard_holds(const struct fmn_def *def, struct fmn_eval *ev)
+{
+	char *s;
+
+	if (def->guard == NULL)
+		return 1;
+	if (ev == NULL)
+		return 0;
+	s = fmn_cases_eval(def->guard, ev);
+	free(s);
+	return s != NULL;
+}
+
 static const struct fmn_def *
 bucket_best(const struct bucket *b, const char *topic, const char *cat,
-    size_t catlen, const struct entry **best)
+    size_t catlen, struct fmn_eval *ev, const struct entry **best)
 {
 	size_t i;
 
@@ -574,7 +638,7 @@ bucket_best(const struct bucket *b, const char *topic, const char *cat,
 		    strlen(e->category) != catlen ||
 		    memcmp(e->category, cat, catlen) != 0))
 			continue;
-		if (fmn_glob_match(e->glob, topic)) {
+		if (fmn_glob_match(e->glob, topic) && guard_holds(e->def, ev)) {
 			*best = e;
 			break;
 		}
@@ -583,7 +647,8 @@ bucket_best(const struct bucket *b, const char *topic, const char *cat,
 }
 
 const struct fmn_def *
-fmn_defs_lookup(const struct fmn_defs *d, const char *topic)
+fmn_defs_lookup(const struct fmn_defs *d, const char *topic,
+    struct fmn_eval *ev)
 {
 	const struct entry *best = NULL;
 	const char *s = topic, *e, *cat = NULL;
@@ -608,11 +673,11 @@ fmn_defs_lookup(const struct fmn_defs *d, const char *topic)
 		if (e == NULL)
 			e = s + strlen(s);
 		if ((b = fmn_hmap_getn(d->index, s, (size_t)(e - s))) != NULL)
-			bucket_best(b, topic, cat, catlen, &best);
+			bucket_best(b, topic, cat, catlen, ev, &best);
 		if (*e == '\0')
 			break;
 		s = e + 1;
 	}
-	bucket_best(&d->wild, topic, cat, catlen, &best);
+	bucket_best(&d->wild, topic, cat, catlen, ev, &best);
 	return best ? best->def : NULL;
 }

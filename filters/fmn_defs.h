@@ -16,11 +16,17 @@ struct fmn_def {
 	struct fmn_cases	*link;
 	struct fmn_cases	*subtitle;
 	struct fmn_cases	*long_form;
+	struct fmn_cases	*guard;		/* the body's shape; NULL: any */
 };
 
-/* The definition that applies to a topic, or NULL. */
+/*
+ * The definition that applies to a message, or NULL: the first (by
+ * precedence) whose glob matches the topic and whose guard, if it has
+ * one, holds for the envelope in ev. With ev NULL, guarded definitions
+ * are passed over.
+ */
 const struct fmn_def *fmn_defs_lookup(const struct fmn_defs *d,
-    const char *topic);
+    const char *topic, struct fmn_eval *ev);
 /* Load definitions from text; name is used in error messages. */
 int fmn_defs_load_text(struct fmn_defs *d, const char *name, const char *text,
     size_t len, char **cause);

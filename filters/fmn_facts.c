@@ -8,7 +8,9 @@
  *
  * Facts are what a person reads and what every notification of the
  * message carries, so they are bounded whatever a publisher sends: a
- * subtitle is one line of text, not a megabyte.
+ * subtitle is one line of text, not a megabyte. A text that renders
+ * empty (or to white space) is no text: a blank subtitle becomes the
+ * topic's, a blank agent is absent.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +53,22 @@ facts_cap_set(struct fmn_strset *set)
 	set->n = j;
 }
 
+/* NULL for a text with nothing but white space; the text otherwise. */
+static char *
+facts_nonblank(char *s)
+{
+	const char *p;
+
+	if (s == NULL)
+		return NULL;
+	for (p = s; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'; p++)
+		;
+	if (*p != '\0')
+		return s;
+	free(s);
+	return NULL;
+}
+
 /* The topic without its first three tokens ("bodhi.update.comment"). */
 static char *
 topic_title(const char *topic)
@@ -78,28 +96,26 @@ fmn_facts_derive(const struct fmn_defs *d, const struct fmn_aliases *a,
 
 	if (m->has_facts)
 		return 0;
+	ev.env = m->env;
+	ev.aliases = a;
+	ev.errors = 0;
 	if (d != NULL)
-		def = fmn_defs_lookup(d, m->topic);
+		def = fmn_defs_lookup(d, m->topic, &ev);
 	if (def != NULL) {
-		ev.env = m->env;
-		ev.aliases = a;
-		ev.errors = 0;
 		fmn_items_eval(def->usernames, &ev, &f->usernames, 1);
 		fmn_items_eval(def->packages, &ev, &f->packages, 0);
-		f->agent = fmn_cases_eval(def->agent, &ev);
+		f->agent = facts_nonblank(fmn_cases_eval(def->agent, &ev));
 		if (f->agent != NULL) {
 			const char *acct = fmn_aliases_lookup(a, f->agent);
 
 			if (acct != NULL) {
 				free(f->agent);
 				f->agent = xstrdup(acct);
-			} else if (f->agent[0] == '\0') {
-				free(f->agent);
-				f->agent = NULL;
 			}
 		}
 		f->link = fmn_cases_eval(def->link, &ev);
-		f->subtitle = fmn_cases_eval(def->subtitle, &ev);
+		f->subtitle = facts_nonblank(fmn_cases_eval(def->subtitle,
+		    &ev));
 		f->long_form = fmn_cases_eval(def->long_form, &ev);
 		if (ev.errors > 0)
 			log_debug("facts: %s: %d regex errors on %s",

@@ -478,3 +478,73 @@ TEST(facts_are_bounded_whatever_the_message_holds)
 	fmn_defs_destroy(&d);
 	free(cause);
 }
+
+/* A guard picks one definition per body format for the same topic. */
+TEST(guards_pick_a_definition_by_the_body)
+{
+	char *cause = NULL;
+	struct fmn_defs *d = defs_from("{\"category\": \"widget\", \"defs\": ["
+	    "{\"topic\": \"*.widget.made\", \"if\": \"/msg/who/name\","
+	    " \"agent\": \"{/msg/who/name}\", \"subtitle\": \"new {/msg/who/name}\"},"
+	    "{\"topic\": \"*.widget.made\", \"all\": [{\"if\": \"/msg/v\", "
+	    "\"eq\": 2}, {\"if\": \"/msg/who\", \"not\": true}],"
+	    " \"subtitle\": \"v2 without anyone\"},"
+	    "{\"topic\": \"*.widget.made\", \"agent\": \"{/msg/who}\","
+	    " \"subtitle\": \"old {/msg/who}\"}]}", &cause);
+	struct fmn_msg *m;
+
+	if (d == NULL)
+		fprintf(stderr, "%s\n", cause);
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	m = msg("{\"topic\": \"a.b.c.widget.made\", \"msg\": {\"who\": "
+	    "{\"name\": \"alice\"}}}");
+	fmn_facts_derive(d, NULL, m);
+	CHECK_STR(m->facts.subtitle, "new alice");
+	CHECK_STR(m->facts.agent, "alice");
+	fmn_msg_destroy(&m);
+	m = msg("{\"topic\": \"a.b.c.widget.made\", \"msg\": {\"who\": \"bob\"}}");
+	fmn_facts_derive(d, NULL, m);
+	CHECK_STR(m->facts.subtitle, "old bob");
+	CHECK_STR(m->facts.agent, "bob");
+	fmn_msg_destroy(&m);
+	m = msg("{\"topic\": \"a.b.c.widget.made\", \"msg\": {\"v\": 2}}");
+	fmn_facts_derive(d, NULL, m);
+	CHECK_STR(m->facts.subtitle, "v2 without anyone");
+	fmn_msg_destroy(&m);
+	fmn_defs_destroy(&d);
+	/* A guard is a condition: its keys are checked as a case's are. */
+	refused_with("{\"defs\": [{\"topic\": \"x\", \"if\": \"/a\", \"eq\": 1,"
+	    " \"re\": \"b\"}]}", "defs[0].guard[0]: only one of eq, ne, re");
+	refused_with("{\"defs\": [{\"topic\": \"x\", \"if\": \"/a|frob\"}]}",
+	    "unknown transform");
+	free(cause);
+}
+
+/* A subtitle that renders blank is no subtitle: the topic's is used. */
+TEST(blank_subtitles_fall_back_to_the_topic)
+{
+	char *cause = NULL;
+	struct fmn_defs *d = defs_from("{\"category\": \"widget\", \"defs\": ["
+	    "{\"topic\": \"*.widget.*\", \"agent\": \"{/msg/who}\","
+	    " \"subtitle\": [{\"if\": \"/msg/x\", \"then\": \"{/msg/x}\"},"
+	    " \" {/msg/y || ''} \"]}]}", &cause);
+	struct fmn_msg *m;
+
+	CHECK(d != NULL);
+	if (d == NULL)
+		return;
+	m = msg("{\"topic\": \"a.b.c.widget.made\", \"msg\": {\"x\": \"  \", "
+	    "\"who\": \" \"}}");
+	fmn_facts_derive(d, NULL, m);
+	CHECK_STR(m->facts.subtitle, "widget.made");
+	CHECK(m->facts.agent == NULL);
+	fmn_msg_destroy(&m);
+	m = msg("{\"topic\": \"a.b.c.widget.made\", \"msg\": {\"y\": \"hi\"}}");
+	fmn_facts_derive(d, NULL, m);
+	CHECK_STR(m->facts.subtitle, " hi ");
+	fmn_msg_destroy(&m);
+	fmn_defs_destroy(&d);
+	free(cause);
+}
