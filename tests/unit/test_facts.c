@@ -158,11 +158,16 @@ TEST(corpus_rates)
 		printf("%-10s %3d/%3d  %.1f%%\n", r[i].name, r[i].ok,
 		    r[i].total, r[i].total ? 100.0 * r[i].ok / r[i].total :
 		    100.0);
+	/*
+	 * The rates may not drop: every username, package and subtitle, and
+	 * every link but the two whose expectations write http:// where the
+	 * body says https:// (docs/definitions.md).
+	 */
 	if (only == NULL) {
-		CHECK(r[0].ok * 100 >= r[0].total * 98);
-		CHECK(r[1].ok * 100 >= r[1].total * 98);
-		CHECK(r[2].ok * 100 >= r[2].total * 95);
-		CHECK(r[3].ok * 100 >= r[3].total * 90);
+		CHECK_INT(r[0].ok, r[0].total);
+		CHECK_INT(r[1].ok, r[1].total);
+		CHECK(r[2].ok >= r[2].total - 2);
+		CHECK_INT(r[3].ok, r[3].total);
 	}
 	json_decref(root);
 	fmn_defs_destroy(&d);
