@@ -508,7 +508,9 @@ def test_refused_message_fails_only_that_notification():
         assert (state, attempts) == ("failed", 1), (state, attempts)
         assert error == "message refused (DATA): 554 5.7.1 message " \
             "content rejected", error
-        assert notifications(db, good)[0][0] == "delivered"
+        # The server has it; the row says so once the daemon commits.
+        wait_until(lambda: notifications(db, good)[0][0] == "delivered",
+                   30, 0.05, "the good one's row delivered")
         st = fmndtest.status(db)
         assert st["failing_destinations"] == [], st
         assert st["notifications_failed"] == 1, st

@@ -120,6 +120,16 @@ def free_port():
     return port
 
 
+def sanitized():
+    """Is the build under test the one with AddressSanitizer (which keeps
+    freed memory in quarantine, so a process's size says little)?"""
+    try:
+        with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+            return any(l.strip() == "FMN_SANITIZE:BOOL=ON" for l in f)
+    except OSError:
+        return False
+
+
 def corpus():
     """The real bus messages of tests/data/fmfi-dev.json (envelopes)."""
     with open(os.path.join(DATA, "fmfi-dev.json")) as f:
