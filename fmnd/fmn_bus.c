@@ -81,40 +81,67 @@ struct fmn_bus {
 	size_t			 n_subs;
 };
 
+/* Is prefix p in the list v of n (NULL-terminated strings)? */
+static int
+bus_has(char *const *v, size_t n, const char *p)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], p) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+bus_setsub(struct fmn_bus *b, int opt, const char *p)
+{
+	size_t k;
+
+	for (k = 0; k < b->n; k++)
+		if (b->socks[k].sock != NULL)
+			zmq_setsockopt(b->socks[k].sock, opt, p, strlen(p));
+}
+
+/*
+ * Take cfg's subscriptions (none: everything, the empty prefix). The new
+ * prefixes are subscribed before the old ones are dropped, and a prefix
+ * in both is left alone: a reload never opens a window in which the
+ * publishers, which filter on subscriptions, drop what we want.
+ */
 static void
 bus_subscribe(struct fmn_bus *b, const struct fmn_config *cfg)
 {
-	size_t i, k;
+	char *subs[FMN_CONFIG_MAX_LIST];
+	char *const every[] = { "" };
+	char *const *want = cfg->n_subscriptions > 0 ? cfg->subscriptions :
+	    every;
+	size_t nwant = cfg->n_subscriptions > 0 ? cfg->n_subscriptions : 1;
+	size_t i, n = 0;
+	int changed = 0;
 
-	for (k = 0; k < b->n; k++) {
-		if (b->socks[k].sock == NULL)
-			continue;
-		for (i = 0; i < b->n_subs; i++)
-			zmq_setsockopt(b->socks[k].sock, ZMQ_UNSUBSCRIBE,
-			    b->subs[i], strlen(b->subs[i]));
-		if (b->n_subs == 0)
-			zmq_setsockopt(b->socks[k].sock, ZMQ_UNSUBSCRIBE, "", 0);
+	for (i = 0; i < nwant; i++) {
+		if (bus_has(subs, n, want[i]))
+			continue;	/* ZeroMQ counts a prefix given twice */
+		subs[n++] = xstrdup(want[i]);
+		if (!bus_has(b->subs, b->n_subs, want[i])) {
+			bus_setsub(b, ZMQ_SUBSCRIBE, want[i]);
+			changed = 1;
+		}
 	}
-	for (i = 0; i < b->n_subs; i++)
+	for (i = 0; i < b->n_subs; i++) {
+		if (!bus_has(subs, n, b->subs[i])) {
+			bus_setsub(b, ZMQ_UNSUBSCRIBE, b->subs[i]);
+			changed = 1;
+		}
 		free(b->subs[i]);
-	b->n_subs = 0;
-	for (i = 0; i < cfg->n_subscriptions; i++)
-		b->subs[b->n_subs++] = xstrdup(cfg->subscriptions[i]);
-	for (k = 0; k < b->n; k++) {
-		if (b->socks[k].sock == NULL)
-			continue;
-		for (i = 0; i < b->n_subs; i++)
-			zmq_setsockopt(b->socks[k].sock, ZMQ_SUBSCRIBE,
-			    b->subs[i], strlen(b->subs[i]));
-		if (b->n_subs == 0)
-			zmq_setsockopt(b->socks[k].sock, ZMQ_SUBSCRIBE, "", 0);
 	}
+	memcpy(b->subs, subs, n * sizeof(*subs));
+	b->n_subs = n;
 	/* An empty prefix among others is still "everything". */
-	b->track_gaps = b->n_subs == 0;
-	for (i = 0; i < b->n_subs; i++)
-		if (*b->subs[i] == '\0')
-			b->track_gaps = 1;
-	fmn_hmap_clear(&b->gaps, NULL);
+	b->track_gaps = bus_has(b->subs, b->n_subs, "");
+	if (changed)
+		fmn_hmap_clear(&b->gaps, NULL);
 }
 
 /* A monitor on socket k, before it connects, so no event is missed. */
