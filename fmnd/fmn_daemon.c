@@ -249,6 +249,9 @@ fmn_daemon_new(const struct fmn_daemon_args *a, struct fmn_config *cfg,
 	    (d->checkpointer = fmn_checkpointer_new(d->db, cfg->db_path,
 	    cause)) == NULL)
 		goto fail;
+	if (cfg->http_listen != NULL &&
+	    (d->http = fmn_http_new(cfg, cause)) == NULL)
+		goto fail;
 	if (fmn_counters_init(&d->counters, d->db, cause) != 0 ||
 	    (d->queue = fmn_queue_new(d->db, &d->counters, cause)) == NULL)
 		goto fail;
@@ -328,6 +331,7 @@ fmn_daemon_destroy(struct fmn_daemon **dp)
 
 	if (d == NULL)
 		return;
+	fmn_http_destroy(&d->http);
 	for (i = 0; i < d->nheld; i++)
 		fmn_reader_batch_free(&d->held[i]);
 	free(d->held);
@@ -406,6 +410,7 @@ daemon_reload(struct fmn_daemon *d)
 	RESTART_STR(smtp_url, "[email] smtp");
 	RESTART_STR(irc_server, "[irc] server");
 	RESTART_STR(irc_nick, "[irc] nick");
+	RESTART_STR(http_listen, "[http] listen");
 	same = c->n_endpoints == n.n_endpoints;
 	for (i = 0; same && i < c->n_endpoints; i++)
 		same = strcmp(c->endpoints[i], n.endpoints[i]) == 0;

@@ -51,9 +51,9 @@ fmn_queue_new(sqlite3 *db, struct fmn_counters *counters, char **cause)
 	    "messages (msg_id, topic, timestamp, received, envelope, summary, "
 	    "category) VALUES (?, ?, ?, ?, ?, ?, ?)", cause)) == NULL ||
 	    (q->ins_user = fmn_store_prepare(db, "INSERT OR IGNORE INTO "
-	    "message_users (message_id, name) VALUES (?, ?)", cause)) == NULL ||
+	    "message_users (message_id, name, t) VALUES (?, ?, ?)", cause)) == NULL ||
 	    (q->ins_package = fmn_store_prepare(db, "INSERT OR IGNORE INTO "
-	    "message_packages (message_id, name) VALUES (?, ?)",
+	    "message_packages (message_id, name, t) VALUES (?, ?, ?)",
 	    cause)) == NULL ||
 	    (q->ins_notif = fmn_store_prepare(db, QUEUE_NOTIF_INSERT
 	    QUEUE_NOTIF_ROW, cause)) == NULL ||
@@ -154,7 +154,7 @@ fmn_queue_rollback(struct fmn_queue *q)
 }
 
 static int
-queue_names(struct fmn_queue *q, sqlite3_stmt *st, long long mid,
+queue_names(struct fmn_queue *q, sqlite3_stmt *st, long long mid, double t,
     const struct fmn_strset *names)
 {
 	size_t i;
@@ -162,6 +162,7 @@ queue_names(struct fmn_queue *q, sqlite3_stmt *st, long long mid,
 	for (i = 0; i < names->n; i++) {
 		sqlite3_bind_int64(st, 1, mid);
 		sqlite3_bind_text(st, 2, names->v[i], -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, 3, t);
 		if (queue_step(q, st) != 0)
 			return -1;
 	}
@@ -174,6 +175,7 @@ fmn_queue_add_message(struct fmn_queue *q, const struct fmn_msg *m,
 {
 	sqlite3_stmt *st = q->ins_msg;
 	long long mid;
+	double t;
 
 	if (m->msg_id != NULL)
 		sqlite3_bind_text(st, 1, m->msg_id, -1, SQLITE_STATIC);
@@ -197,8 +199,9 @@ fmn_queue_add_message(struct fmn_queue *q, const struct fmn_msg *m,
 		return 0;
 	mid = sqlite3_last_insert_rowid(q->db);
 	/* Its names, for history queries by user and package. */
-	if (queue_names(q, q->ins_user, mid, &m->facts.usernames) != 0 ||
-	    queue_names(q, q->ins_package, mid, &m->facts.packages) != 0)
+	t = m->timestamp != 0 ? m->timestamp : received;	/* messages.t */
+	if (queue_names(q, q->ins_user, mid, t, &m->facts.usernames) != 0 ||
+	    queue_names(q, q->ins_package, mid, t, &m->facts.packages) != 0)
 		return -1;
 	return mid;
 }

@@ -18,26 +18,29 @@ CREATE INDEX messages_category ON messages(category, t);
 -- A message's usernames and packages (its facts, after aliases), one
 -- row each, written at intake with the message. Keyed by message first
 -- so that rows are appended in intake order; the name index finds a
--- name's messages.
+-- name's messages in time order, and counts them, without reading the
+-- messages themselves.
 CREATE TABLE message_users (
 	message_id	INTEGER NOT NULL,
 	name		TEXT NOT NULL,
+	t		REAL NOT NULL,		-- the message's
 	PRIMARY KEY (message_id, name)
 ) WITHOUT ROWID;
-CREATE INDEX message_users_name ON message_users(name);
+CREATE INDEX message_users_name ON message_users(name, t);
 CREATE TABLE message_packages (
 	message_id	INTEGER NOT NULL,
 	name		TEXT NOT NULL,
+	t		REAL NOT NULL,		-- the message's
 	PRIMARY KEY (message_id, name)
 ) WITHOUT ROWID;
-CREATE INDEX message_packages_name ON message_packages(name);
+CREATE INDEX message_packages_name ON message_packages(name, t);
 
 -- Messages stored before: their facts are in their summary (004).
-INSERT OR IGNORE INTO message_users (message_id, name)
-	SELECT m.id, j.value FROM messages m, json_each(m.summary, '$.usernames') j
+INSERT OR IGNORE INTO message_users (message_id, name, t)
+	SELECT m.id, j.value, m.t FROM messages m, json_each(m.summary, '$.usernames') j
 	WHERE m.summary IS NOT NULL AND json_valid(m.summary) AND j.type = 'text';
-INSERT OR IGNORE INTO message_packages (message_id, name)
-	SELECT m.id, j.value FROM messages m, json_each(m.summary, '$.packages') j
+INSERT OR IGNORE INTO message_packages (message_id, name, t)
+	SELECT m.id, j.value, m.t FROM messages m, json_each(m.summary, '$.packages') j
 	WHERE m.summary IS NOT NULL AND json_valid(m.summary) AND j.type = 'text';
 
 -- Whatever removes a message (retention) removes its names too.
