@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "fmn_batch.h"
+#include "fmn_catchup.h"
 #include "fmn_checkpoint.h"
 #include "fmn_counters.h"
 #include "fmn_daemon.h"
@@ -57,6 +58,7 @@ struct fmn_daemon {
 	struct fmn_reader	*reader;	/* the intake thread and its bus */
 	struct fmn_checkpointer	*checkpointer;
 	struct fmn_http		*http;		/* [http] listen, or NULL */
+	struct fmn_catchup	*catchup;	/* [catchup] url, or NULL */
 	int			 reader_done;	/* its last batch is in */
 	/*
 	 * Batches taken from the intake thread whose transaction failed
