@@ -196,7 +196,7 @@ http_handler(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
-	static int first;
+	static int first, body;	/* *con_cls: headers seen; a body seen */
 	struct fmn_http *h = cls;
 	struct http_answer a;
 	struct MHD_Response *resp;
@@ -210,14 +210,18 @@ http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		*con_cls = &first;
 		return MHD_YES;
 	}
+	/* A body is never wanted: skip it, refuse the request at its end. */
+	if (*upload_data_size != 0) {
+		*upload_data_size = 0;
+		*con_cls = &body;
+		return MHD_YES;
+	}
 	a.status = MHD_HTTP_OK;
 	fmn_buf_init(&a.body);
-	if (*upload_data_size != 0) {
-		/* A body is never wanted: ignore it, refuse the request. */
-		*upload_data_size = 0;
+	if (*con_cls == &body)
 		http_error(&a, MHD_HTTP_BAD_REQUEST, NULL, "a request body is "
 		    "not accepted");
-	} else if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	else if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		http_error(&a, MHD_HTTP_METHOD_NOT_ALLOWED, NULL,
 		    "only GET and HEAD are served");
