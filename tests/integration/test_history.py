@@ -447,5 +447,76 @@ def test_unreachable_catchup_is_retried_and_never_blocks_delivery():
         pub.close()
 
 
+def test_fmnctl_history_and_match_history():
+    pub = fmndtest.Publisher()
+    a = Node(pub, "", users=[("ralph", ["user:ralph"])])
+    try:
+        old = time.time() - 3 * 86400
+        envs = []
+        for i, m in enumerate(corpus()[:60]):
+            env = dict(m)
+            env["msg_id"] = fmndtest.fresh_id()
+            # The first ten are three days old.
+            env["timestamp"] = (old if i < 10 else time.time() - 60) + i
+            envs.append(env)
+            pub.send(env)
+        a.wait_counter("messages_processed", len(envs))
+    finally:
+        assert a.d.stop() == 0
+        pub.close()
+    db = a.db
+    meta = fmntest.fmnctl("meta", "-", db=db, input="".join(
+        json.dumps(e) + "\n" for e in envs), check=0).stdout
+    facts = {f["msg_id"]: f for f in map(json.loads, meta.splitlines())}
+    newest = [e["msg_id"] for e in envs][::-1]
+
+    def lines(*args):
+        return fmntest.fmnctl("history", *args, db=db, check=0
+                              ).stdout.splitlines()
+    # Newest first, 20 by default, and how many there are.
+    out = lines()
+    assert [l.split()[3] for l in out[:-1]] == newest[:20]
+    assert out[-1] == "(20 of 60; --limit shows more)"
+    got = [json.loads(l)["msg_id"] for l in lines("--json", "--limit", 100)]
+    assert got == newest
+    assert len(lines("--json", "--since", "1d", "--limit", 100)) == 50
+    assert len(lines("--json", "--since", "4d", "--limit", 100)) == 60
+    for opt, field in [("--user", "usernames"), ("--package", "packages"),
+                       ("--category", "category"), ("--topic", "topic")]:
+        v = next(f[field] for f in facts.values() if f[field])
+        v = v if isinstance(v, str) else v[0]
+        want = [m for m in newest if v == facts[m][field] or (
+            isinstance(facts[m][field], list) and v in facts[m][field])]
+        got = [json.loads(l)["msg_id"]
+               for l in lines("--json", opt, v, "--limit", 100)]
+        assert got == want, (opt, v)
+    fmntest.fmnctl("history", "--since", "soon", db=db, check=2)
+    fmntest.fmnctl("history", "--limit", "0", db=db, check=2)
+    # The history fed back to fmnctl match gives the same answer.
+    hist = fmntest.fmnctl("history", "--json", "--limit", 100, db=db,
+                          check=0).stdout
+    matched = [json.loads(l) for l in fmntest.fmnctl(
+        "match", "-", db=db, input=hist, check=0).stdout.splitlines()]
+    want = sorted(m["msg_id"] for m in matched if m["recipients"])
+    assert want and len(want) < 60
+    # match --history: ralph's filter, on the stored messages.
+    out = [json.loads(l) for l in fmntest.fmnctl(
+        "match", "--history", "--user", "ralph", "--since", "4d", "--json",
+        db=db, check=0).stdout.splitlines()]
+    assert sorted(o["msg_id"] for o in out) == want
+    assert all(r["user"] == "ralph" and r["filter"] == "f"
+               for o in out for r in o["recipients"])
+    out = [json.loads(l) for l in fmntest.fmnctl(
+        "match", "--history", "--user", "ralph", "--json", db=db,
+        check=0).stdout.splitlines()]
+    recent = {e["msg_id"] for e in envs[10:]}
+    assert sorted(o["msg_id"] for o in out) == sorted(set(want) & recent)
+    text = fmntest.fmnctl("match", "--history", "--user", "ralph", db=db,
+                          check=0).stdout
+    assert 'filter "f"' in text and "would have notified ralph" in text
+    fmntest.fmnctl("match", "--history", db=db, check=2)
+    fmntest.fmnctl("match", "--history", "--user", "nobody", db=db, check=1)
+
+
 if __name__ == "__main__":
     fmntest.main(globals())
