@@ -238,8 +238,11 @@ fmn_sched_committed(struct fmn_sched *s)
 		}
 		free(o->error);
 	}
-	memmove(s->outcomes, s->outcomes + s->napplied,
-	    (s->noutcomes - s->napplied) * sizeof(*s->outcomes));
+	/* With none kept, outcomes may still be NULL: memmove wants a
+	 * pointer even for 0 bytes. */
+	if (s->noutcomes > s->napplied)
+		memmove(s->outcomes, s->outcomes + s->napplied,
+		    (s->noutcomes - s->napplied) * sizeof(*s->outcomes));
 	s->noutcomes -= s->napplied;
 	s->napplied = 0;
 }
