@@ -95,8 +95,22 @@ static const struct ctl_cmd cmds[] = {
 	  ctl_rules, 0 },
 	{ "meta", "[FILE|-]", "print the facts derived from envelopes, one "
 	  "JSON object per line", NULL, ctl_meta, 0 },
-	{ "match", "[--explain] [FILE|-]", "print who each envelope would "
-	  "notify, and with --explain why", NULL, ctl_match, 0 },
+	{ "match", "[--explain] [FILE|-] | --history --user USER "
+	  "[--since DURATION]", "print who each envelope would notify, and "
+	  "with --explain why",
+	  "With --history, the envelopes are the messages stored since\n"
+	  "DURATION (default 1d; 3600, 90m, 12h, 2d, 1w), oldest first, and\n"
+	  "only USER's filters are matched: each message they would have\n"
+	  "notified is printed with the destination and the filter that\n"
+	  "fired (--json: one object per message, as without --history).", ctl_match, 0 },
+	{ "history", "[--since DURATION] [--topic T] [--category C] "
+	  "[--user U] [--package P] [--limit N]", "list stored messages, "
+	  "newest first, as fmnd's /raw would",
+	  "Lists the messages fmnd stored (kept for [store] retention),\n"
+	  "newest first: time (UTC), topic, msg_id and subtitle. --since\n"
+	  "takes a duration (3600, 90m, 12h, 2d, 1w); --limit defaults to\n"
+	  "20. --json prints the envelopes as received, one per line, which\n"
+	  "`fmnctl match -` reads.", ctl_history, 0 },
 	{ "owners import", "FILE", "replace package ownership for the "
 	  "namespaces in FILE", NULL, ctl_owners_import, CTL_CREATES },
 	{ "owners list", "[PACKAGE]", "list package owners", NULL,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "ctl_history.h"
 #include "fmn_facts.h"
 #include "fmn_match.h"
 #include "fmn_msg.h"
@@ -54,13 +55,24 @@ match_one(void *arg, struct fmn_msg *m, json_t *out)
 int
 ctl_match(struct fmn_ctl *ctl, int argc, char **argv)
 {
-	struct ctl_opt opts[] = { { "--explain", 0, NULL } };
+	struct ctl_opt opts[] = {
+		{ "--explain", 0, NULL }, { "--history", 0, NULL },
+		{ "--user", 1, NULL }, { "--since", 1, NULL },
+	};
 	struct match_state st = { NULL, { 0 }, 0 };
 	char *cause = NULL;
 	int npos, ret;
 
 	if ((npos = ctl_parse(ctl, argc, argv, opts, FMN_NELEM(opts))) < 0)
 		return CTL_EUSAGE;
+	if (opts[1].value != NULL) {
+		if (npos > 0 || opts[0].value != NULL || opts[2].value == NULL)
+			return ctl_usage(ctl, "--history takes --user USER and "
+			    "--since, no input and no --explain");
+		return ctl_match_history(ctl, opts[2].value, opts[3].value);
+	}
+	if (opts[2].value != NULL || opts[3].value != NULL)
+		return ctl_usage(ctl, "--user and --since go with --history");
 	if (npos > 1)
 		return ctl_usage(ctl, "one input at most");
 	st.explain = opts[0].value != NULL;

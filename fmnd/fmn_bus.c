@@ -61,6 +61,14 @@ struct bus_socket {
 	char		*endpoint;
 	void		*monitor;	/* PAIR reading the socket's events */
 	int64_t		 dropped_at;	/* disconnected, no retry seen since; 0: none */
+	double		 down_since;	/* wall clock of a disconnection; 0: none */
+};
+
+/* A publisher's last "i" (gap tracking), and the time of that message. */
+struct bus_gap {
+	uintptr_t	 i;
+	int		 insync;
+	double		 t;
 };
 
 struct fmn_bus {
@@ -72,7 +80,8 @@ struct fmn_bus {
 	zmq_msg_t		 extra;		/* frames past the second */
 	struct fmn_buf		 topicbuf;	/* NUL-terminated topic */
 	struct fmn_buf		 keybuf;	/* gap tracking key */
-	struct fmn_hmap		 gaps;		/* key -> last "i" */
+	struct fmn_hmap		 gaps;		/* key -> struct bus_gap */
+	double			 missed_since;	/* see fmn_bus_take_missed; 0: none */
 	struct {
 		int64_t		 last_ms;
 		unsigned long	 suppressed;
@@ -141,7 +150,7 @@ bus_subscribe(struct fmn_bus *b, const struct fmn_config *cfg)
 	/* An empty prefix among others is still "everything". */
 	b->track_gaps = bus_has(b->subs, b->n_subs, "");
 	if (changed)
-		fmn_hmap_clear(&b->gaps, NULL);
+		fmn_hmap_clear(&b->gaps, free);
 }
 
 /* A monitor on socket k, before it connects, so no event is missed. */
@@ -255,7 +264,7 @@ fmn_bus_destroy(struct fmn_bus **bp)
 	zmq_msg_close(&b->extra);
 	fmn_buf_free(&b->topicbuf);
 	fmn_buf_free(&b->keybuf);
-	fmn_hmap_clear(&b->gaps, NULL);
+	fmn_hmap_clear(&b->gaps, free);
 	free(b);
 	*bp = NULL;
 }
@@ -292,6 +301,23 @@ fmn_bus_pollitems(struct fmn_bus *b, zmq_pollitem_t *items, int max,
 	return n;
 }
 
+/* Something was missed from t on: remember the earliest such time. */
+static void
+bus_missed(struct fmn_bus *b, double t)
+{
+	if (b->missed_since == 0 || t < b->missed_since)
+		b->missed_since = t;
+}
+
+double
+fmn_bus_take_missed(struct fmn_bus *b)
+{
+	double t = b->missed_since;
+
+	b->missed_since = 0;
+	return t;
+}
+
 /* Read the monitor's events: a retry or a connection clears a drop. */
 static void
 bus_monitor_read(struct fmn_bus *b, size_t k)
@@ -309,10 +335,19 @@ bus_monitor_read(struct fmn_bus *b, size_t k)
 		if (zmq_msg_size(&ev) < sizeof(event))
 			continue;
 		memcpy(&event, zmq_msg_data(&ev), sizeof(event));
-		if (event == ZMQ_EVENT_DISCONNECTED)
+		if (event == ZMQ_EVENT_DISCONNECTED) {
 			bs->dropped_at = fmn_monotonic_ms();
-		else
+			if (bs->down_since == 0)
+				bs->down_since = fmn_now();
+		} else
 			bs->dropped_at = 0;
+		/* Connected again: what was published meanwhile is missed. */
+		if (event == ZMQ_EVENT_CONNECTED && bs->down_since != 0) {
+			bus_missed(b, bs->down_since);
+			log_info("bus: %s: connected again after %.1f s",
+			    bs->endpoint, fmn_now() - bs->down_since);
+			bs->down_since = 0;
+		}
 	}
 	zmq_msg_close(&ev);
 	zmq_msg_close(&addr);
@@ -384,6 +419,13 @@ fmn_bus_resubscribe(struct fmn_bus *b, const struct fmn_config *cfg)
 	bus_subscribe(b, cfg);
 }
 
+/* Where raw messages of index k come from, for the log. */
+static const char *
+bus_source(const struct fmn_bus *b, size_t k)
+{
+	return k == FMN_BUS_HISTORY ? "catch-up" : b->socks[k].endpoint;
+}
+
 /* Count an invalid message; log the first of a kind, then once a minute. */
 static enum fmn_bus_status
 bus_invalid(struct fmn_bus *b, size_t k, enum bus_invalid kind,
@@ -410,10 +452,10 @@ bus_invalid(struct fmn_bus *b, size_t k, enum bus_invalid kind,
 	if (b->logged[kind].last_ms == 0)
 		log_warn("bus: %s: invalid message (%s): %s; more of this "
 		    "kind are counted and logged at most once a minute",
-		    b->socks[k].endpoint, bus_invalid_kinds[kind].name, why);
+		    bus_source(b, k), bus_invalid_kinds[kind].name, why);
 	else
 		log_warn("bus: %s: %lu more invalid messages (%s) in the last "
-		    "minute; this one: %s", b->socks[k].endpoint,
+		    "minute; this one: %s", bus_source(b, k),
 		    b->logged[kind].suppressed + 1,
 		    bus_invalid_kinds[kind].name, why);
 	free(why);
@@ -429,12 +471,15 @@ bus_invalid(struct fmn_bus *b, size_t k, enum bus_invalid kind,
  * follows a step backwards) are never mistaken for losses.
  */
 static void
-bus_track_gap(struct fmn_bus *b, size_t k, const struct fmn_msg *m)
+bus_track_gap(struct fmn_bus *b, size_t k, const struct fmn_msg *m,
+    double received)
 {
 	json_t *ji = json_object_get(m->env, "i");
 	json_t *ju = json_object_get(m->env, "username");
 	json_int_t i;
-	uintptr_t v, last, insync;
+	struct bus_gap *g;
+	uintptr_t last;
+	int insync;
 	void **slot;
 
 	if (!json_is_integer(ji) || (i = json_integer_value(ji)) <= 0 ||
@@ -444,22 +489,27 @@ bus_track_gap(struct fmn_bus *b, size_t k, const struct fmn_msg *m)
 	fmn_buf_printf(&b->keybuf, "%zu\x1f%s", k,
 	    json_is_string(ju) ? json_string_value(ju) : "");
 	if (b->gaps.n >= BUS_GAP_KEYS_MAX)
-		fmn_hmap_clear(&b->gaps, NULL);
+		fmn_hmap_clear(&b->gaps, free);
 	slot = fmn_hmap_put(&b->gaps, b->keybuf.data);
-	v = (uintptr_t)*slot;
-	last = v >> 1;
+	if ((g = *slot) == NULL)
+		g = *slot = xcalloc(1, sizeof(*g));
+	last = g->i;
 	insync = 0;
 	if (last != 0 && (uintptr_t)i == last + 1)
 		insync = 1;
-	else if (last != 0 && (v & 1) && (uintptr_t)i > last + 1 &&
+	else if (last != 0 && g->insync && (uintptr_t)i > last + 1 &&
 	    (uintptr_t)i - last - 1 < BUS_GAP_MAX) {
 		fmn_counters_add(b->counters, FMN_C_MESSAGES_DROPPED,
 		    (long long)((uintptr_t)i - last - 1));
+		/* What was lost came after this publisher's last message. */
+		bus_missed(b, g->t);
 		log_debug("bus: %s: publisher %s skipped from %lu to %lu",
 		    b->socks[k].endpoint, b->keybuf.data,
 		    (unsigned long)last, (unsigned long)i);
 	}
-	*slot = (void *)(((uintptr_t)i << 1) | insync);
+	g->i = (uintptr_t)i;
+	g->insync = insync;
+	g->t = m->timestamp != 0 ? m->timestamp : received;
 }
 
 size_t
@@ -572,9 +622,10 @@ fmn_bus_parse(struct fmn_bus *b, struct fmn_bus_raw *raw,
 		free(cause);
 		return FMN_BUS_INVALID;
 	}
-	if (b->track_gaps)
-		bus_track_gap(b, k, m);
+	if (b->track_gaps && k != FMN_BUS_HISTORY)
+		bus_track_gap(b, k, m, raw->received);
 	out->msg = m;
+	out->history = k == FMN_BUS_HISTORY;
 	out->raw = body;
 	out->rawlen = blen;
 	out->summary = NULL;

@@ -35,11 +35,18 @@ int fmn_bus_pollitems(struct fmn_bus *b, zmq_pollitem_t *items, int max,
 size_t fmn_bus_count(const struct fmn_bus *b);
 
 /*
+ * The socket index of messages that did not come off the bus but from
+ * the history of a datagrepper (the catch-up, fmn_catchup.h): parsed
+ * and checked the same way, never counted in the bus's gaps.
+ */
+#define FMN_BUS_HISTORY	((size_t)-1)
+
+/*
  * A message as it came off a socket, not yet looked at: its frames are
  * the caller's until fmn_bus_raw_close (or fmn_bus_parse).
  */
 struct fmn_bus_raw {
-	size_t		 k;		/* the socket it came from */
+	size_t		 k;		/* the socket it came from, or FMN_BUS_HISTORY */
 	zmq_msg_t	 topic;
 	zmq_msg_t	 body;
 	size_t		 frames;	/* how many the message had */
@@ -56,6 +63,7 @@ struct fmn_bus_msg {
 	size_t		 rawlen;
 	char		*summary;	/* fmn_msg_summary, or NULL: not made yet */
 	double		 received;	/* wall-clock time of the read */
+	int		 history;	/* from the catch-up, not the bus */
 };
 
 enum fmn_bus_status {
@@ -91,6 +99,14 @@ enum fmn_bus_status fmn_bus_parse(struct fmn_bus *b, struct fmn_bus_raw *raw,
  */
 void fmn_bus_service(struct fmn_bus *b);
 long fmn_bus_timeout(const struct fmn_bus *b);
+
+/*
+ * Since when messages may have been missed (wall clock; 0: nothing
+ * seen), and forget it: a gap in a publisher's "i" (from its last
+ * message before the gap) or a connection made again (from when it
+ * dropped). The catch-up asks a datagrepper for that time on.
+ */
+double fmn_bus_take_missed(struct fmn_bus *b);
 
 /* Replace the subscriptions with those of cfg (SIGHUP). */
 void fmn_bus_resubscribe(struct fmn_bus *b, const struct fmn_config *cfg);

@@ -198,13 +198,38 @@ daemon_aliases_copy(struct fmn_daemon *d)
 	return a;
 }
 
-/* Start the intake thread with definitions and aliases of its own. */
+/*
+ * Since when this database may have missed messages: the time of the
+ * last message stored, or the daemon's last heartbeat or clean stop,
+ * whichever is later (it listened until then); 0 when it never ran.
+ */
+static double
+daemon_missed_since(struct fmn_daemon *d)
+{
+	sqlite3_stmt *st;
+	double t = 0;
+
+	st = fmn_store_prepare(d->db, "SELECT max(coalesce((SELECT t FROM "
+	    "messages ORDER BY id DESC LIMIT 1), 0), coalesce((SELECT "
+	    "coalesce(stopped, heartbeat) FROM daemon WHERE id = 1), 0))",
+	    NULL);
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		t = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	return t;
+}
+
+/*
+ * Start the intake thread with definitions and aliases of its own, and
+ * the catch-up that feeds it when [catchup] url is set.
+ */
 static int
 daemon_reader(struct fmn_daemon *d, const struct fmn_config *cfg,
     char **cause)
 {
 	struct fmn_defs *defs;
 	struct fmn_aliases *aliases;
+	const char *history = NULL;
 
 	if (daemon_load_facts(d, cfg, &defs, cause) != 0)
 		return -1;
@@ -213,7 +238,18 @@ daemon_reader(struct fmn_daemon *d, const struct fmn_config *cfg,
 		fmn_set_cause(cause, "cannot load aliases");
 		return -1;
 	}
-	d->reader = fmn_reader_new(d->zctx, cfg, defs, aliases, cause);
+	if (cfg->catchup_url != NULL) {
+		d->catchup = fmn_catchup_new(d->zctx, cfg,
+		    daemon_missed_since(d), cause);
+		if (d->catchup == NULL) {
+			fmn_defs_destroy(&defs);
+			fmn_aliases_destroy(&aliases);
+			return -1;
+		}
+		history = fmn_catchup_endpoint(d->catchup);
+	}
+	d->reader = fmn_reader_new(d->zctx, cfg, defs, aliases, history,
+	    cause);
 	return d->reader != NULL ? 0 : -1;
 }
 
@@ -248,6 +284,9 @@ fmn_daemon_new(const struct fmn_daemon_args *a, struct fmn_config *cfg,
 	if (fmn_store_exec(d->db, "PRAGMA cache_size = -65536", cause) != 0 ||
 	    (d->checkpointer = fmn_checkpointer_new(d->db, cfg->db_path,
 	    cause)) == NULL)
+		goto fail;
+	if (cfg->http_listen != NULL &&
+	    (d->http = fmn_http_new(cfg, cause)) == NULL)
 		goto fail;
 	if (fmn_counters_init(&d->counters, d->db, cause) != 0 ||
 	    (d->queue = fmn_queue_new(d->db, &d->counters, cause)) == NULL)
@@ -328,9 +367,11 @@ fmn_daemon_destroy(struct fmn_daemon **dp)
 
 	if (d == NULL)
 		return;
+	fmn_http_destroy(&d->http);
 	for (i = 0; i < d->nheld; i++)
 		fmn_reader_batch_free(&d->held[i]);
 	free(d->held);
+	fmn_catchup_destroy(&d->catchup);
 	fmn_reader_destroy(&d->reader);
 	if (d->zctx != NULL)
 		zmq_ctx_term(d->zctx);
@@ -406,6 +447,8 @@ daemon_reload(struct fmn_daemon *d)
 	RESTART_STR(smtp_url, "[email] smtp");
 	RESTART_STR(irc_server, "[irc] server");
 	RESTART_STR(irc_nick, "[irc] nick");
+	RESTART_STR(http_listen, "[http] listen");
+	RESTART_STR(catchup_url, "[catchup] url");
 	same = c->n_endpoints == n.n_endpoints;
 	for (i = 0; same && i < c->n_endpoints; i++)
 		same = strcmp(c->endpoints[i], n.endpoints[i]) == 0;
@@ -516,6 +559,7 @@ daemon_stop(struct fmn_daemon *d)
 	 * What the intake thread already read is matched and queued, held
 	 * batches included, as long as the database lets us.
 	 */
+	fmn_catchup_stop(d->catchup);
 	fmn_reader_stop(d->reader);
 	while ((!d->reader_done || d->nheld > 0) &&
 	    (now = fmn_monotonic_ms()) < deadline &&

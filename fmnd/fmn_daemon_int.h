@@ -13,11 +13,13 @@
 #include <sqlite3.h>
 
 #include "fmn_batch.h"
+#include "fmn_catchup.h"
 #include "fmn_checkpoint.h"
 #include "fmn_counters.h"
 #include "fmn_daemon.h"
 #include "fmn_facts.h"
 #include "fmn_hmap.h"
+#include "fmn_http.h"
 #include "fmn_match.h"
 #include "fmn_queue.h"
 #include "fmn_reader.h"
@@ -55,6 +57,8 @@ struct fmn_daemon {
 	void			*zctx;
 	struct fmn_reader	*reader;	/* the intake thread and its bus */
 	struct fmn_checkpointer	*checkpointer;
+	struct fmn_http		*http;		/* [http] listen, or NULL */
+	struct fmn_catchup	*catchup;	/* [catchup] url, or NULL */
 	int			 reader_done;	/* its last batch is in */
 	/*
 	 * Batches taken from the intake thread whose transaction failed

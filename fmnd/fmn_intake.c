@@ -41,10 +41,16 @@ daemon_message(struct fmn_daemon *d, struct fmn_bus_msg *bm,
 	if (mid < 0)
 		return -1;
 	if (mid == 0) {
-		fmn_counters_add(&d->counters, FMN_C_MESSAGES_DUPLICATE, 1);
+		/* The catch-up asks for overlap on purpose: not a duplicate
+		 * the bus sent. */
+		if (!bm->history)
+			fmn_counters_add(&d->counters,
+			    FMN_C_MESSAGES_DUPLICATE, 1);
 		log_debug("duplicate %s dropped", m->msg_id);
 		return 0;
 	}
+	if (bm->history)
+		fmn_counters_add(&d->counters, FMN_C_MESSAGES_CAUGHT_UP, 1);
 	fmn_recipients_clear(&d->recips);
 	if (fmn_engine_match(d->engine, m, &d->recips, NULL) != 0)
 		log_warn("matching %s failed; its notifications may be "

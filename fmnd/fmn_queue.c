@@ -29,6 +29,8 @@ struct fmn_queue {
 	sqlite3_stmt		*commit;
 	sqlite3_stmt		*rollback;
 	sqlite3_stmt		*ins_msg;
+	sqlite3_stmt		*ins_user;	/* message_users (007) */
+	sqlite3_stmt		*ins_package;	/* message_packages */
 	sqlite3_stmt		*ins_notif;
 	sqlite3_stmt		*ins_rows[QUEUE_ROWS + 1];	/* [k]: k rows */
 	sqlite3_stmt		*oneshot;
@@ -46,8 +48,13 @@ fmn_queue_new(sqlite3 *db, struct fmn_counters *counters, char **cause)
 	    (q->commit = fmn_store_prepare(db, "COMMIT", cause)) == NULL ||
 	    (q->rollback = fmn_store_prepare(db, "ROLLBACK", cause)) == NULL ||
 	    (q->ins_msg = fmn_store_prepare(db, "INSERT OR IGNORE INTO "
-	    "messages (msg_id, topic, timestamp, received, envelope, summary) "
-	    "VALUES (?, ?, ?, ?, ?, ?)", cause)) == NULL ||
+	    "messages (msg_id, topic, timestamp, received, envelope, summary, "
+	    "category) VALUES (?, ?, ?, ?, ?, ?, ?)", cause)) == NULL ||
+	    (q->ins_user = fmn_store_prepare(db, "INSERT OR IGNORE INTO "
+	    "message_users (message_id, name, t) VALUES (?, ?, ?)", cause)) == NULL ||
+	    (q->ins_package = fmn_store_prepare(db, "INSERT OR IGNORE INTO "
+	    "message_packages (message_id, name, t) VALUES (?, ?, ?)",
+	    cause)) == NULL ||
 	    (q->ins_notif = fmn_store_prepare(db, QUEUE_NOTIF_INSERT
 	    QUEUE_NOTIF_ROW, cause)) == NULL ||
 	    (q->oneshot = fmn_store_prepare(db, "UPDATE filters SET active = 0 "
@@ -72,6 +79,8 @@ fmn_queue_destroy(struct fmn_queue **qp)
 	sqlite3_finalize(q->commit);
 	sqlite3_finalize(q->rollback);
 	sqlite3_finalize(q->ins_msg);
+	sqlite3_finalize(q->ins_user);
+	sqlite3_finalize(q->ins_package);
 	sqlite3_finalize(q->ins_notif);
 	for (int k = 0; k <= QUEUE_ROWS; k++)
 		sqlite3_finalize(q->ins_rows[k]);
@@ -144,11 +153,29 @@ fmn_queue_rollback(struct fmn_queue *q)
 	fmn_counters_restore(q->counters);
 }
 
+static int
+queue_names(struct fmn_queue *q, sqlite3_stmt *st, long long mid, double t,
+    const struct fmn_strset *names)
+{
+	size_t i;
+
+	for (i = 0; i < names->n; i++) {
+		sqlite3_bind_int64(st, 1, mid);
+		sqlite3_bind_text(st, 2, names->v[i], -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, 3, t);
+		if (queue_step(q, st) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 long long
 fmn_queue_add_message(struct fmn_queue *q, const struct fmn_msg *m,
     const char *raw, size_t rawlen, const char *summary, double received)
 {
 	sqlite3_stmt *st = q->ins_msg;
+	long long mid;
+	double t;
 
 	if (m->msg_id != NULL)
 		sqlite3_bind_text(st, 1, m->msg_id, -1, SQLITE_STATIC);
@@ -165,11 +192,18 @@ fmn_queue_add_message(struct fmn_queue *q, const struct fmn_msg *m,
 		sqlite3_bind_text(st, 6, summary, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 6);
+	sqlite3_bind_text(st, 7, m->category, -1, SQLITE_STATIC);
 	if (queue_step(q, st) != 0)
 		return -1;
 	if (sqlite3_changes(q->db) == 0)
 		return 0;
-	return sqlite3_last_insert_rowid(q->db);
+	mid = sqlite3_last_insert_rowid(q->db);
+	/* Its names, for history queries by user and package. */
+	t = m->timestamp != 0 ? m->timestamp : received;	/* messages.t */
+	if (queue_names(q, q->ins_user, mid, t, &m->facts.usernames) != 0 ||
+	    queue_names(q, q->ins_package, mid, t, &m->facts.packages) != 0)
+		return -1;
+	return mid;
 }
 
 /* Bind one notification's columns from parameter base + 1 on. */

@@ -30,8 +30,10 @@ void fmn_queue_rollback(struct fmn_queue *q);
 
 /*
  * Record a message as processed, with its envelope and its summary
- * (fmn_msg_summary; NULL: none): its row id, 0 when its msg_id was seen
- * before (a duplicate: nothing to do), or -1 on a database error.
+ * (fmn_msg_summary; NULL: none), its category, and its usernames and
+ * packages for history queries (its facts must be derived): its row
+ * id, 0 when its msg_id was seen before (a duplicate: nothing to do),
+ * or -1 on a database error.
  */
 long long fmn_queue_add_message(struct fmn_queue *q, const struct fmn_msg *m,
     const char *raw, size_t rawlen, const char *summary, double received);

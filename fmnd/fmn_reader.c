@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmn_catchup.h"
 #include "fmn_log.h"
 #include "fmn_util.h"
 
@@ -67,6 +68,7 @@ struct fmn_reader {
 	int			 done;		/* the last batch was taken */
 	/* Owned by the thread once it runs. */
 	struct fmn_bus		*bus;
+	void			*history;	/* PAIR to the catch-up, or NULL */
 	struct fmn_counters	 counters;
 	struct fmn_defs		*defs;
 	struct fmn_aliases	*aliases;
@@ -296,12 +298,70 @@ reader_command(struct fmn_reader *r, const struct reader_msg *c)
 	}
 }
 
+static void
+reader_free_frame(void *data, void *hint)
+{
+	(void)hint;
+	free(data);
+}
+
+/*
+ * Take the catch-up's pages into the raw queue, under the budget, and
+ * say so: it asks for the next page only then. Its envelopes are
+ * parsed, checked and counted from there exactly as the bus's are.
+ */
+static void
+reader_history(struct fmn_reader *r)
+{
+	struct fmn_catchup_msg ack = { FMN_CATCHUP_ACK, 0 };
+	struct fmn_catchup_page *p;
+	struct fmn_bus_raw raw;
+	size_t i;
+	int k;
+
+	while (reader_held(r) < r->budget &&
+	    zmq_recv(r->history, &p, sizeof(p), ZMQ_DONTWAIT) ==
+	    (int)sizeof(p)) {
+		for (i = 0; i < p->n; i++) {
+			memset(&raw, 0, sizeof(raw));
+			raw.k = FMN_BUS_HISTORY;
+			raw.frames = 2;
+			raw.received = fmn_now();
+			zmq_msg_init_data(&raw.topic, p->v[i].topic,
+			    strlen(p->v[i].topic), reader_free_frame, NULL);
+			zmq_msg_init_data(&raw.body, p->v[i].body, p->v[i].len,
+			    reader_free_frame, NULL);
+			p->v[i].topic = p->v[i].body = NULL;
+			fifo_push(&r->fifo, &raw);
+		}
+		p->n = 0;
+		for (k = 0; k < FMN_C_COUNT; k++)
+			if (p->counters[k] != 0)
+				fmn_counters_add(&r->counters, k,
+				    p->counters[k]);
+		fmn_catchup_page_free(&p);
+		reader_send(r->history, &ack, sizeof(ack));
+	}
+}
+
+/* The bus saw a gap or a connection made again: ask for what was missed. */
+static void
+reader_missed(struct fmn_reader *r)
+{
+	struct fmn_catchup_msg ask = { FMN_CATCHUP_ASK, 0 };
+
+	if (r->history == NULL ||
+	    (ask.since = fmn_bus_take_missed(r->bus)) == 0)
+		return;
+	reader_send(r->history, &ask, sizeof(ask));
+}
+
 static void *
 reader_main(void *arg)
 {
 	struct fmn_reader *r = arg;
 	struct fmn_reader_batch *b = NULL;
-	zmq_pollitem_t items[2 * FMN_CONFIG_MAX_LIST + 1];
+	zmq_pollitem_t items[2 * FMN_CONFIG_MAX_LIST + 2];
 	struct reader_msg c;
 	int n, full = 0, stop = 0;
 	long t;
@@ -314,6 +374,12 @@ reader_main(void *arg)
 		/* The monitors always; the sockets only under the budget. */
 		n = 1 + fmn_bus_pollitems(r->bus, items + 1,
 		    2 * FMN_CONFIG_MAX_LIST, !full, 1);
+		if (r->history != NULL && !full) {
+			items[n].socket = r->history;
+			items[n].fd = -1;
+			items[n].events = ZMQ_POLLIN;
+			n++;
+		}
 		t = fmn_bus_timeout(r->bus);
 		if (r->fifo.n > 0 && r->handed < READER_AHEAD)
 			t = 0;
@@ -335,6 +401,8 @@ reader_main(void *arg)
 			break;
 		fmn_bus_service(r->bus);
 		full = reader_drain(r);
+		if (r->history != NULL && !full)
+			reader_history(r);
 		/* Parse while the loop can take more, draining in between. */
 		while (r->fifo.n > 0 && r->handed < READER_AHEAD) {
 			reader_parse(r, &b, 0);
@@ -344,6 +412,7 @@ reader_main(void *arg)
 				goto out;
 			full = reader_drain(r);
 		}
+		reader_missed(r);
 		/* Counts alone go too, while the loop takes batches. */
 		if (r->counters.dirty && r->handed < READER_AHEAD &&
 		    reader_flush(r, &b, 0) != 0)
@@ -364,7 +433,8 @@ out:
 
 struct fmn_reader *
 fmn_reader_new(void *zctx, const struct fmn_config *cfg,
-    struct fmn_defs *defs, struct fmn_aliases *aliases, char **cause)
+    struct fmn_defs *defs, struct fmn_aliases *aliases,
+    const char *history, char **cause)
 {
 	struct fmn_reader *r = xcalloc(1, sizeof(*r));
 	char name[64];
@@ -392,6 +462,13 @@ fmn_reader_new(void *zctx, const struct fmn_config *cfg,
 	    zmq_bind(r->loop_end, name) != 0 ||
 	    zmq_connect(r->thread_end, name) != 0) {
 		fmn_set_cause(cause, "intake thread: %s", zmq_strerror(errno));
+		goto fail;
+	}
+	if (history != NULL && ((r->history = zmq_socket(zctx,
+	    ZMQ_PAIR)) == NULL || zmq_setsockopt(r->history, ZMQ_SNDHWM, &hwm,
+	    sizeof(hwm)) != 0 || zmq_connect(r->history, history) != 0)) {
+		fmn_set_cause(cause, "intake thread: catch-up: %s",
+		    zmq_strerror(errno));
 		goto fail;
 	}
 	if (pthread_create(&r->thread, NULL, reader_main, r) != 0) {
@@ -526,6 +603,15 @@ fmn_reader_destroy(struct fmn_reader **rp)
 				fmn_reader_batch_free(
 				    (struct fmn_reader_batch **)&c.a);
 		}
+	}
+	if (r->history != NULL) {
+		struct fmn_catchup_page *p;
+
+		/* Pages the thread never took. */
+		while (zmq_recv(r->history, &p, sizeof(p), ZMQ_DONTWAIT) ==
+		    (int)sizeof(p))
+			fmn_catchup_page_free(&p);
+		zmq_close(r->history);
 	}
 	if (r->loop_end != NULL)
 		zmq_close(r->loop_end);

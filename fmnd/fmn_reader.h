@@ -33,10 +33,13 @@ struct fmn_reader;
 /*
  * Connect the bus (as fmn_bus_new) and start the thread, which takes
  * defs and aliases: they are its own from now on (the loop keeps other
- * copies for delivery).
+ * copies for delivery). history: the catch-up's endpoint
+ * (fmn_catchup_endpoint), whose envelopes the thread takes with the
+ * bus's and to which it reports what the bus missed; NULL for none.
  */
 struct fmn_reader *fmn_reader_new(void *zctx, const struct fmn_config *cfg,
-    struct fmn_defs *defs, struct fmn_aliases *aliases, char **cause);
+    struct fmn_defs *defs, struct fmn_aliases *aliases,
+    const char *history, char **cause);
 /* The loop polls this item (ZMQ_POLLIN: a batch is waiting). */
 void fmn_reader_pollitem(struct fmn_reader *r, zmq_pollitem_t *item);
 /* The next batch, without waiting; NULL when none is there. */

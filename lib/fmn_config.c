@@ -57,6 +57,33 @@ check_irc(const char *v)
 	return NULL;
 }
 
+/* ADDR:PORT, [ADDR6]:PORT or :PORT (every address). */
+static const char *
+check_listen(const char *v)
+{
+	const char *colon = strrchr(v, ':');
+	char *end;
+	long port;
+
+	if (colon == NULL)
+		return "expected ADDR:PORT";
+	if (*v == '[' && (colon == v || colon[-1] != ']'))
+		return "expected [ADDR]:PORT for an IPv6 address";
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || port < 0 || port > 65535)
+		return "the port is not a number from 0 to 65535";
+	return NULL;
+}
+
+static const char *
+check_http_url(const char *v)
+{
+	if ((strncmp(v, "http://", 7) == 0 && v[7] != '\0') ||
+	    (strncmp(v, "https://", 8) == 0 && v[8] != '\0'))
+		return NULL;
+	return "expected http://HOST[:PORT][/PATH] or https://...";
+}
+
 #define F(f) offsetof(struct fmn_config, f)
 static const struct key keys[] = {
 	{ "store", "db", K_STR, F(db_path), 0, 0, 0, NULL, NULL },
@@ -92,6 +119,11 @@ static const struct key keys[] = {
 	{ "delivery", "confirm_expiry", K_INT, F(confirm_expiry), 0, 60, 365 * 86400, NULL, NULL },
 	{ "delivery", "base_url", K_STR, F(base_url), 0, 0, 0, NULL, NULL },
 	{ "log", "level", K_STR, F(log_level), 0, 0, 0, "error|warning|info|debug", NULL },
+	{ "http", "listen", K_STR, F(http_listen), 0, 0, 0, NULL, check_listen },
+	{ "http", "threads", K_INT, F(http_threads), 0, 1, 64, NULL, NULL },
+	{ "catchup", "url", K_STR, F(catchup_url), 0, 0, 0, NULL, check_http_url },
+	{ "catchup", "margin", K_INT, F(catchup_margin), 0, 0, 86400, NULL, NULL },
+	{ "catchup", "max_age", K_LONG, F(catchup_max_age), 0, 60, 3650.0 * 86400, NULL, NULL },
 };
 #undef F
 
@@ -122,6 +154,9 @@ fmn_config_init(struct fmn_config *c)
 	c->digest_max_bytes = 262144;
 	c->confirm_expiry = 86400;
 	c->log_level = xstrdup("info");
+	c->http_threads = 2;
+	c->catchup_margin = 60;
+	c->catchup_max_age = 86400;
 }
 
 /* Is value one of the words "a|b|c"? */

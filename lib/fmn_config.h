@@ -59,6 +59,15 @@ struct fmn_config {
 
 	/* [log] */
 	char	*log_level;		/* level = info */
+
+	/* [http] */
+	char	*http_listen;		/* listen = ADDR:PORT (none: no HTTP server) */
+	int	 http_threads;		/* threads = 2 (requests served at once) */
+
+	/* [catchup] */
+	char	*catchup_url;		/* url = BASE of a datagrepper (none: no catch-up) */
+	int	 catchup_margin;	/* margin = 60 seconds asked for before what was missed */
+	long	 catchup_max_age;	/* max_age = 86400 seconds: never asked further back */
 };
 
 /* Defaults for every key. */

@@ -34,6 +34,9 @@ static const char *const counter_names[FMN_C_COUNT] = {
 	[FMN_C_MESSAGES_LOST] = "messages_lost",
 	[FMN_C_BUS_RECONNECTS] = "bus_reconnects",
 	[FMN_C_FILTERS_BROKEN] = "filters_broken",
+	[FMN_C_MESSAGES_CAUGHT_UP] = "messages_caught_up",
+	[FMN_C_CATCHUP_REQUESTS] = "catchup_requests",
+	[FMN_C_CATCHUP_ERRORS] = "catchup_errors",
 };
 
 const char *

@@ -33,6 +33,9 @@ enum fmn_counter {
 	FMN_C_MESSAGES_LOST,		/* read off the bus, never stored */
 	FMN_C_BUS_RECONNECTS,		/* connections ZeroMQ dropped and fmnd made again */
 	FMN_C_FILTERS_BROKEN,		/* marked broken: regexes over budget */
+	FMN_C_MESSAGES_CAUGHT_UP,	/* new messages the catch-up brought */
+	FMN_C_CATCHUP_REQUESTS,		/* pages asked of a datagrepper */
+	FMN_C_CATCHUP_ERRORS,		/* of which failed */
 	FMN_C_COUNT
 };
 

@@ -200,6 +200,23 @@ fmn_store_open_existing(const char *path, int *missing, char **cause)
 	return store_open(path, 0, missing, cause);
 }
 
+sqlite3 *
+fmn_store_open_readonly(const char *path, char **cause)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		fmn_set_cause(cause, "cannot open database %s: %s", path,
+		    db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(db, 1);
+	return db;
+}
+
 void
 fmn_store_close(sqlite3 **dbp)
 {

@@ -19,6 +19,12 @@ sqlite3 *fmn_store_open(const char *path, char **cause);
  */
 sqlite3 *fmn_store_open_existing(const char *path, int *missing,
     char **cause);
+/*
+ * A read-only connection to a database another connection has opened
+ * and migrated (a reader beside the daemon's writer): no migration, no
+ * journal mode change.
+ */
+sqlite3 *fmn_store_open_readonly(const char *path, char **cause);
 /* Apply pending migrations; returns how many were applied, or -1. */
 int fmn_store_migrate(sqlite3 *db, char **cause);
 /* The highest applied migration version, 0 for none, -1 on error. */

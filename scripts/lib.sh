@@ -9,7 +9,7 @@ FMN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FMN_PACKAGES=(
 	build-essential cmake pkg-config
 	libzmq3-dev libsqlite3-dev libcurl4-openssl-dev libircclient-dev
-	libpcre2-dev libjansson-dev libinih-dev libsystemd-dev
+	libpcre2-dev libjansson-dev libinih-dev libsystemd-dev libmicrohttpd-dev
 	python3 python3-zmq python3-aiosmtpd ngircd sqlite3
 	groff-base man-db systemd
 )
