@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,11 @@
 #include "fmn_util.h"
 
 struct capture {
-	int	 fd;		/* the file, O_APPEND */
+	int	 fd;		/* the file, O_APPEND; read once to repair */
 	char	*tempfail_path;
 };
+
+static void	capture_repair(int, const char *);
 
 static int
 capture_init(struct fmn_backend *b, char **cause)
@@ -39,12 +42,13 @@ capture_init(struct fmn_backend *b, char **cause)
 		fmn_set_cause(cause, "capture: no file given (capture:PATH)");
 		return -1;
 	}
-	if ((fd = open(b->target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	if ((fd = open(b->target, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0644)) == -1) {
 		fmn_set_cause(cause, "capture: %s: %s", b->target,
 		    strerror(errno));
 		return -1;
 	}
+	capture_repair(fd, b->target);
 	c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
 	c->tempfail_path = xasprintf("%s.tempfail", b->target);
@@ -88,22 +92,26 @@ capture_kind(enum fmn_delivery_kind k)
 
 /*
  * Append one line, whole or not at all: a full disk or a file-size limit
- * leaves no half line for the reader to choke on.
+ * leaves no half line for the reader to choke on.  The text and its
+ * newline go in one write, so a kill between two writes cannot leave a
+ * line without its end either.
  */
 static int
 capture_write(int fd, const char *line)
 {
 	size_t len = strlen(line), off = 0;
 	struct stat st;
+	char *buf;
 	ssize_t w;
 	int save;
 
 	if (fstat(fd, &st) != 0)
 		return -1;
-	while (off <= len) {
-		/* The text, then its newline. */
-		w = off < len ? write(fd, line + off, len - off) :
-		    write(fd, "\n", 1);
+	buf = xmalloc(len + 1);
+	memcpy(buf, line, len);
+	buf[len++] = '\n';
+	while (off < len) {
+		w = write(fd, buf + off, len - off);
 		if (w == -1) {
 			if (errno == EINTR)
 				continue;
@@ -111,12 +119,51 @@ capture_write(int fd, const char *line)
 			if (ftruncate(fd, st.st_size) == -1)
 				log_warn("capture: cannot undo a partial "
 				    "write: %s", strerror(errno));
+			free(buf);
 			errno = save;
 			return -1;
 		}
 		off += (size_t)w;
 	}
+	free(buf);
 	return 0;
+}
+
+/*
+ * A daemon killed in the middle of a write leaves a line without its
+ * newline.  That delivery was never recorded as done and will be made
+ * again, so the half line is cut off rather than joined to the next.
+ */
+static void
+capture_repair(int fd, const char *path)
+{
+	char buf[4096];
+	struct stat st;
+	off_t end, at;
+	ssize_t n, i;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+		return;
+	end = st.st_size;
+	while (end > 0) {
+		at = end > (off_t)sizeof(buf) ? end - (off_t)sizeof(buf) : 0;
+		if ((n = pread(fd, buf, (size_t)(end - at), at)) <= 0)
+			return;
+		for (i = n; i > 0; i--) {
+			if (buf[i - 1] == '\n') {
+				end = at + i;
+				goto found;
+			}
+		}
+		end = at;
+	}
+found:
+	if (end == st.st_size)
+		return;
+	log_warn("capture: %s: cutting a partial last line (%jd bytes)",
+	    path, (intmax_t)(st.st_size - end));
+	if (ftruncate(fd, end) == -1)
+		log_warn("capture: %s: %s", path, strerror(errno));
 }
 
 static int

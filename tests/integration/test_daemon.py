@@ -404,6 +404,30 @@ def test_crash_and_restart_loses_nothing():
         assert s.close() == 0
 
 
+def test_half_line_left_by_a_kill_is_cut_on_start():
+    """A kill between the text of a capture line and its end leaves a half
+    line; the next start cuts it instead of gluing the next line to it."""
+    s = Setup()
+    try:
+        fmndtest.add_user(s.db, "ralph", rules=["category:wiki"])
+        s.sync()
+        s.pub.send(wiki())
+        s.wait_counter("notifications_delivered", 1)
+        assert s.d.kill() == -signal.SIGKILL
+        with open(s.cap, "a") as f:
+            f.write('{"kind": "single", "user": "ral')
+        s.d.start()
+        s.pub.wait_subscriber()
+        after = s.pub.send(wiki())
+        s.wait_counter("notifications_delivered", 2)
+        got = s.deliveries()
+        assert [n["msg_id"] for d in got for n in d["notices"]][-1] == \
+            after, got
+        assert len(got) == 2, got
+    finally:
+        assert s.close() == 0
+
+
 def test_filter_added_live_applies_to_the_next_message():
     s = Setup()
     try:
