@@ -1,0 +1,458 @@
+/*
+ * fedmsg's canonical form (see fmn_canon.h): Python's json.dumps with
+ * sorted keys, compact separators and ASCII escapes, written from a
+ * jansson value.
+ *
+ * Two things a jansson value does not say are handled here. A float is
+ * written as Python's repr writes it: the shortest decimal that reads
+ * back as the same double, found by trying 1 to 17 significant digits
+ * with the C library's correctly rounded conversions. And an envelope
+ * with an integer past 64 bits was parsed with every number as a double
+ * (fmn_msg_load_json); such an envelope is parsed again here from its
+ * text, each big integer carried as a marked string, so that every
+ * integer is written with its own digits.
+ */
+#include "fmn_canon.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fmn_utf8.h"
+
+/* The smallest magnitude of an integer jansson cannot hold (2^63). */
+#define CANON_BIG	9223372036854775808.0
+
+struct canon {
+	struct fmn_buf	*out;
+	int		 bigints;	/* strings "\0DIGITS" are integers */
+	int		 suspect;	/* a real >= 2^63 was written */
+};
+
+/* Does M x 10^x read back as a? */
+static int
+real_reads_back(long long m, int x, double a)
+{
+	char s[48];
+
+	snprintf(s, sizeof(s), "%llde%d", m, x);
+	return strtod(s, NULL) == a;
+}
+
+int
+fmn_canon_real(double d, char buf[FMN_CANON_REAL_MAX])
+{
+	char tmp[48], digits[24], *p = buf;
+	double a = fabs(d);
+	long long m = 0, found = 0;
+	int prec, x = 0, e, n, decpt, i;
+
+	if (!isfinite(d))
+		return -1;
+	if (d == 0)
+		return snprintf(buf, FMN_CANON_REAL_MAX, "%s",
+		    signbit(d) ? "-0.0" : "0.0");
+	/*
+	 * The correctly rounded decimal of each length is the nearest one;
+	 * where it does not read back, a neighbour may (the gap below a
+	 * power of two is half the one above), and that is Python's choice.
+	 */
+	for (prec = 1; prec <= 17 && found == 0; prec++) {
+		char *q;
+
+		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, a);
+		m = 0;
+		for (q = tmp; *q != 'e'; q++)
+			if (*q != '.')
+				m = m * 10 + (*q - '0');
+		e = atoi(q + 1);
+		x = e - (prec - 1);
+		if (real_reads_back(m, x, a))
+			found = m;
+		else if (prec < 17 && real_reads_back(m + 1, x, a))
+			found = m + 1;
+		else if (prec < 17 && m > 1 && real_reads_back(m - 1, x, a))
+			found = m - 1;
+	}
+	/* 17 digits always read back; found is set. */
+	n = snprintf(digits, sizeof(digits), "%lld", found);
+	while (n > 1 && digits[n - 1] == '0') {
+		digits[--n] = '\0';
+		x++;
+	}
+	decpt = n + x;
+	if (d < 0)
+		*p++ = '-';
+	if (decpt > 16 || decpt < -3) {
+		*p++ = digits[0];
+		if (n > 1) {
+			*p++ = '.';
+			memcpy(p, digits + 1, (size_t)n - 1);
+			p += n - 1;
+		}
+		p += sprintf(p, "e%c%02d", decpt - 1 < 0 ? '-' : '+',
+		    abs(decpt - 1));
+	} else if (decpt <= 0) {
+		*p++ = '0';
+		*p++ = '.';
+		for (i = 0; i < -decpt; i++)
+			*p++ = '0';
+		memcpy(p, digits, (size_t)n);
+		p += n;
+	} else if (decpt >= n) {
+		memcpy(p, digits, (size_t)n);
+		p += n;
+		for (i = n; i < decpt; i++)
+			*p++ = '0';
+		*p++ = '.';
+		*p++ = '0';
+	} else {
+		memcpy(p, digits, (size_t)decpt);
+		p += decpt;
+		*p++ = '.';
+		memcpy(p, digits + decpt, (size_t)(n - decpt));
+		p += n - decpt;
+	}
+	*p = '\0';
+	return (int)(p - buf);
+}
+
+/* A JSON string as ensure_ascii writes it. */
+static int
+canon_string(struct fmn_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i = 0, run, k;
+	uint32_t cp;
+	char esc[12];
+
+	fmn_buf_addc(b, '"');
+	while (i < n) {
+		for (run = i; run < n && (unsigned char)s[run] >= 0x20 &&
+		    (unsigned char)s[run] < 0x7f && s[run] != '"' &&
+		    s[run] != '\\'; run++)
+			;
+		if (run > i) {
+			fmn_buf_add(b, s + i, run - i);
+			i = run;
+			continue;
+		}
+		if ((k = fmn_utf8_decode(s + i, n - i, &cp)) == 0)
+			return -1;
+		i += k;
+		switch (cp) {
+		case '"': fmn_buf_adds(b, "\\\""); continue;
+		case '\\': fmn_buf_adds(b, "\\\\"); continue;
+		case '\b': fmn_buf_adds(b, "\\b"); continue;
+		case '\f': fmn_buf_adds(b, "\\f"); continue;
+		case '\n': fmn_buf_adds(b, "\\n"); continue;
+		case '\r': fmn_buf_adds(b, "\\r"); continue;
+		case '\t': fmn_buf_adds(b, "\\t"); continue;
+		default: break;
+		}
+		if (cp >= 0x10000) {
+			uint32_t v = cp - 0x10000, hi = 0xd800 | (v >> 10),
+			    lo = 0xdc00 | (v & 0x3ff);
+
+			memcpy(esc, "\\u0000\\u0000", 12);
+			for (k = 0; k < 4; k++) {
+				esc[5 - k] = hex[(hi >> (4 * k)) & 0xf];
+				esc[11 - k] = hex[(lo >> (4 * k)) & 0xf];
+			}
+			fmn_buf_add(b, esc, 12);
+		} else {
+			memcpy(esc, "\\u0000", 6);
+			for (k = 0; k < 4; k++)
+				esc[5 - k] = hex[(cp >> (4 * k)) & 0xf];
+			fmn_buf_add(b, esc, 6);
+		}
+	}
+	fmn_buf_addc(b, '"');
+	return 0;
+}
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The keys of o, sorted by code point (UTF-8 byte order is the same). */
+static const char **
+canon_keys(const json_t *o, size_t *np)
+{
+	const char **keys, *k;
+	json_t *v;
+	size_t n = 0;
+
+	keys = xreallocarray(NULL, json_object_size(o) + 1, sizeof(*keys));
+	json_object_foreach((json_t *)o, k, v)
+		keys[n++] = k;
+	qsort(keys, n, sizeof(*keys), key_cmp);
+	*np = n;
+	return keys;
+}
+
+static int canon_value(struct canon *c, const json_t *v);
+
+static int
+canon_object(struct canon *c, const json_t *o)
+{
+	const char **keys;
+	size_t i, n;
+	int rc = 0;
+
+	keys = canon_keys(o, &n);
+	fmn_buf_addc(c->out, '{');
+	for (i = 0; i < n && rc == 0; i++) {
+		if (i > 0)
+			fmn_buf_addc(c->out, ',');
+		if ((rc = canon_string(c->out, keys[i], strlen(keys[i]))) == 0) {
+			fmn_buf_addc(c->out, ':');
+			rc = canon_value(c, json_object_get(o, keys[i]));
+		}
+	}
+	fmn_buf_addc(c->out, '}');
+	free(keys);
+	return rc;
+}
+
+static int
+canon_value(struct canon *c, const json_t *v)
+{
+	char num[FMN_CANON_REAL_MAX];
+	size_t i;
+	int n;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return canon_object(c, v);
+	case JSON_ARRAY:
+		fmn_buf_addc(c->out, '[');
+		for (i = 0; i < json_array_size(v); i++) {
+			if (i > 0)
+				fmn_buf_addc(c->out, ',');
+			if (canon_value(c, json_array_get(v, i)) != 0)
+				return -1;
+		}
+		fmn_buf_addc(c->out, ']');
+		return 0;
+	case JSON_STRING:
+		if (c->bigints && json_string_length(v) > 1 &&
+		    json_string_value(v)[0] == '\0') {
+			fmn_buf_adds(c->out, json_string_value(v) + 1);
+			return 0;
+		}
+		return canon_string(c->out, json_string_value(v),
+		    json_string_length(v));
+	case JSON_INTEGER:
+		fmn_buf_printf(c->out, "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		return 0;
+	case JSON_REAL:
+		if ((n = fmn_canon_real(json_real_value(v), num)) < 0)
+			return -1;
+		if (fabs(json_real_value(v)) >= CANON_BIG)
+			c->suspect = 1;
+		fmn_buf_add(c->out, num, (size_t)n);
+		return 0;
+	case JSON_TRUE:
+		fmn_buf_adds(c->out, "true");
+		return 0;
+	case JSON_FALSE:
+		fmn_buf_adds(c->out, "false");
+		return 0;
+	case JSON_NULL:
+		fmn_buf_adds(c->out, "null");
+		return 0;
+	}
+	return -1;
+}
+
+int
+fmn_canon_dump(const json_t *v, struct fmn_buf *out)
+{
+	struct canon c = { out, 0, 0 };
+
+	return canon_value(&c, v);
+}
+
+/* Python's truth of a JSON value: null, false, 0, "", [] and {} are false. */
+static int
+canon_truthy(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return json_object_size(v) > 0;
+	case JSON_ARRAY: return json_array_size(v) > 0;
+	case JSON_STRING: return json_string_length(v) > 0;
+	case JSON_INTEGER: return json_integer_value(v) != 0;
+	case JSON_REAL: return json_real_value(v) != 0;
+	case JSON_TRUE: return 1;
+	default: return 0;
+	}
+}
+
+/* int(t) of a float timestamp, as Python writes the integer. */
+static void
+canon_trunc(struct fmn_buf *b, double t)
+{
+	t = trunc(t);
+	/* glibc prints a double's exact value; -0 is 0 to Python's int(). */
+	fmn_buf_printf(b, "%.0f", t == 0 ? 0.0 : t);
+}
+
+static int
+canon_top(struct canon *c, const json_t *env)
+{
+	const char **keys;
+	size_t i, n;
+	int fix, first = 1, rc = 0;
+
+	fix = json_object_get(env, "source_name") != NULL &&
+	    json_object_get(env, "source_version") != NULL;
+	keys = canon_keys(env, &n);
+	fmn_buf_addc(c->out, '{');
+	for (i = 0; i < n && rc == 0; i++) {
+		const json_t *v = json_object_get(env, keys[i]);
+
+		if (strcmp(keys[i], "signature") == 0 ||
+		    strcmp(keys[i], "certificate") == 0)
+			continue;
+		if (fix && (strcmp(keys[i], "source_name") == 0 ||
+		    strcmp(keys[i], "source_version") == 0 ||
+		    (strcmp(keys[i], "headers") == 0 && !canon_truthy(v))))
+			continue;
+		if (!first)
+			fmn_buf_addc(c->out, ',');
+		first = 0;
+		if ((rc = canon_string(c->out, keys[i], strlen(keys[i]))) != 0)
+			break;
+		fmn_buf_addc(c->out, ':');
+		if (fix && json_is_real(v) && strcmp(keys[i], "timestamp") == 0) {
+			if (!isfinite(json_real_value(v)))
+				rc = -1;
+			else
+				canon_trunc(c->out, json_real_value(v));
+		} else
+			rc = canon_value(c, v);
+	}
+	fmn_buf_addc(c->out, '}');
+	free(keys);
+	return rc;
+}
+
+/*
+ * The text with every integer past 64 bits made a string "\u0000DIGITS",
+ * so that jansson keeps its digits; NULL when there is none, or when
+ * the text has a "\u0000" of its own (a marker could not be told from
+ * it; jansson refuses those anyway).
+ */
+static char *
+canon_mark_bigints(const char *raw, size_t len)
+{
+	struct fmn_buf b;
+	size_t i = 0, start, nd;
+	int instr = 0, marked = 0;
+
+	fmn_buf_init(&b);
+	while (i < len) {
+		char ch = raw[i];
+
+		if (instr) {
+			if (ch == '\\' && i + 1 < len) {
+				if (raw[i + 1] == 'u' && i + 5 < len &&
+				    strncmp(raw + i + 2, "0000", 4) == 0)
+					goto none;
+				fmn_buf_add(&b, raw + i, 2);
+				i += 2;
+				continue;
+			}
+			if (ch == '"')
+				instr = 0;
+			fmn_buf_addc(&b, ch);
+			i++;
+			continue;
+		}
+		if (ch == '"') {
+			instr = 1;
+			fmn_buf_addc(&b, ch);
+			i++;
+			continue;
+		}
+		if (ch != '-' && (ch < '0' || ch > '9')) {
+			fmn_buf_addc(&b, ch);
+			i++;
+			continue;
+		}
+		/* A number: [-]DIGITS[.DIGITS][e[+-]DIGITS]. */
+		start = i;
+		if (ch == '-')
+			i++;
+		for (nd = 0; i < len && raw[i] >= '0' && raw[i] <= '9'; i++)
+			nd++;
+		if (i < len && (raw[i] == '.' || raw[i] == 'e' ||
+		    raw[i] == 'E')) {
+			while (i < len && (raw[i] == '.' || raw[i] == 'e' ||
+			    raw[i] == 'E' || raw[i] == '+' || raw[i] == '-' ||
+			    (raw[i] >= '0' && raw[i] <= '9')))
+				i++;
+			fmn_buf_add(&b, raw + start, i - start);
+			continue;
+		}
+		if (nd > 19 || (nd == 19 && strncmp(raw + i - 19,
+		    ch == '-' ? "9223372036854775808" :
+		    "9223372036854775807", 19) > 0)) {
+			fmn_buf_adds(&b, "\"\\u0000");
+			fmn_buf_add(&b, raw + start, i - start);
+			fmn_buf_addc(&b, '"');
+			marked = 1;
+		} else
+			fmn_buf_add(&b, raw + start, i - start);
+	}
+	if (marked)
+		return fmn_buf_steal(&b);
+none:
+	fmn_buf_free(&b);
+	return NULL;
+}
+
+int
+fmn_canon_envelope(const json_t *env, const char *raw, size_t rawlen,
+    struct fmn_buf *out, char **cause)
+{
+	struct canon c = { out, 0, 0 };
+	char *marked;
+	json_t *exact;
+
+	fmn_buf_reset(out);
+	if (!json_is_object(env)) {
+		fmn_set_cause(cause, "the envelope is not a JSON object");
+		return -1;
+	}
+	if (canon_top(&c, env) != 0) {
+		fmn_set_cause(cause, "the envelope holds a value JSON cannot "
+		    "carry");
+		return -1;
+	}
+	/* Only a number past 2^63 says the text may have had big integers. */
+	if (!c.suspect || raw == NULL ||
+	    (marked = canon_mark_bigints(raw, rawlen)) == NULL)
+		return 0;
+	exact = json_loads(marked, JSON_ALLOW_NUL, NULL);
+	free(marked);
+	if (!json_is_object(exact)) {
+		json_decref(exact);
+		return 0;
+	}
+	fmn_buf_reset(out);
+	c.bigints = 1;
+	if (canon_top(&c, exact) != 0) {
+		json_decref(exact);
+		fmn_set_cause(cause, "the envelope holds a value JSON cannot "
+		    "carry");
+		return -1;
+	}
+	json_decref(exact);
+	return 0;
+}
