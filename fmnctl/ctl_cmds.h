@@ -51,5 +51,7 @@ CTL_OPTIONAL(ctl_export);
 CTL_OPTIONAL(ctl_import);
 CTL_OPTIONAL(ctl_status);
 CTL_OPTIONAL(ctl_queue);
+/* ctl_verify.c */
+CTL_OPTIONAL(ctl_verify);
 
 #endif
