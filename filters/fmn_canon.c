@@ -40,42 +40,70 @@ real_reads_back(long long m, int x, double a)
 	return strtod(s, NULL) == a;
 }
 
+/*
+ * A decimal of prec significant digits that reads back as a, in *m and
+ * *x (M x 10^x), or 0. The correctly rounded one is the nearest; where
+ * it does not read back a neighbour may (the gap below a power of two
+ * is half the one above), and that is Python's choice. Whether one
+ * exists only grows with prec: every shorter decimal is a longer one.
+ */
+static int
+real_digits(double a, int prec, long long *m, int *x)
+{
+	char tmp[48], *q;
+	long long v = 0;
+	int e;
+
+	snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, a);
+	for (q = tmp; *q != 'e'; q++)
+		if (*q != '.')
+			v = v * 10 + (*q - '0');
+	e = atoi(q + 1);
+	*x = e - (prec - 1);
+	if (real_reads_back(v, *x, a))
+		*m = v;
+	else if (prec < 17 && real_reads_back(v + 1, *x, a))
+		*m = v + 1;
+	else if (prec < 17 && v > 1 && real_reads_back(v - 1, *x, a))
+		*m = v - 1;
+	else
+		return 0;
+	return 1;
+}
+
 int
 fmn_canon_real(double d, char buf[FMN_CANON_REAL_MAX])
 {
-	char tmp[48], digits[24], *p = buf;
+	char digits[24], *p = buf;
 	double a = fabs(d);
-	long long m = 0, found = 0;
-	int prec, x = 0, e, n, decpt, i;
+	long long found = 0, m;
+	int lo, hi, mid, x = 0, mx, n, decpt, i;
 
 	if (!isfinite(d))
 		return -1;
 	if (d == 0)
 		return snprintf(buf, FMN_CANON_REAL_MAX, "%s",
 		    signbit(d) ? "-0.0" : "0.0");
-	/*
-	 * The correctly rounded decimal of each length is the nearest one;
-	 * where it does not read back, a neighbour may (the gap below a
-	 * power of two is half the one above), and that is Python's choice.
-	 */
-	for (prec = 1; prec <= 17 && found == 0; prec++) {
-		char *q;
-
-		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, a);
-		m = 0;
-		for (q = tmp; *q != 'e'; q++)
-			if (*q != '.')
-				m = m * 10 + (*q - '0');
-		e = atoi(q + 1);
-		x = e - (prec - 1);
-		if (real_reads_back(m, x, a))
-			found = m;
-		else if (prec < 17 && real_reads_back(m + 1, x, a))
-			found = m + 1;
-		else if (prec < 17 && m > 1 && real_reads_back(m - 1, x, a))
-			found = m - 1;
+	if (a < 9007199254740992.0 && a == trunc(a)) {
+		/* Below 2^53 an integral double's digits are its integer's. */
+		found = (long long)a;
+		x = 0;
+	} else {
+		/* The fewest digits that read back: 17 always do. */
+		lo = 1;
+		hi = 17;
+		while (lo < hi) {
+			mid = (lo + hi) / 2;
+			if (real_digits(a, mid, &m, &mx)) {
+				hi = mid;
+				found = m;
+				x = mx;
+			} else
+				lo = mid + 1;
+		}
+		if (hi == 17)
+			real_digits(a, 17, &found, &x);
 	}
-	/* 17 digits always read back; found is set. */
 	n = snprintf(digits, sizeof(digits), "%lld", found);
 	while (n > 1 && digits[n - 1] == '0') {
 		digits[--n] = '\0';

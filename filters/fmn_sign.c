@@ -43,6 +43,8 @@
 #define SIGN_REFRESH_S	60	/* the files are looked at again at most this often */
 #define SIGN_SIG_MAX	2048	/* bytes of a signature (RSA-16384) */
 #define SIGN_CERT_MAX	65536	/* bytes of a certificate's PEM text */
+#define SIGN_TEXT_MAX	16384	/* a certificate field kept as text up to this */
+#define SIGN_TEXTS_MAX	1024	/* fields kept as text; then they start over */
 
 static const char *const status_names[FMN_SIGN_NSTATUS] = {
 	[FMN_SIGN_VALID] = "valid",
@@ -81,11 +83,14 @@ struct fmn_sign {
 	struct sign_file	 crl;		/* path NULL: no CRL */
 	int			 nitpicky;
 	int			 no_check_time;
+	int			 no_cache;
 	X509_STORE		*store;		/* the CAs and CRLs */
 	time_t			 until;		/* the first of their expiries; 0: none */
 	char			*warning;
 	struct fmn_hmap		 policy;	/* topic -> struct sign_names */
 	struct fmn_hmap		 cache;		/* hex SHA-256 of DER -> struct sign_cert */
+	struct fmn_hmap		 bytext;	/* a certificate field's text -> the
+						 * same (not owned): no decoding */
 	struct fmn_buf		 canon;
 	unsigned char		*pem;		/* a certificate field, decoded */
 	size_t			 pemcap;
@@ -408,6 +413,14 @@ sign_cert_free(void *p)
 	free(c);
 }
 
+/* Forget every certificate (the cache, and the fields that lead to it). */
+static void
+sign_cache_clear(struct fmn_sign *s)
+{
+	fmn_hmap_clear(&s->bytext, NULL);
+	fmn_hmap_clear(&s->cache, sign_cert_free);
+}
+
 static void
 sign_names_free(void *p)
 {
@@ -478,6 +491,7 @@ fmn_sign_new(const struct fmn_sign_opts *o, char **cause)
 	    xstrdup(o->crl_file) : NULL;
 	s->nitpicky = o->nitpicky;
 	s->no_check_time = o->no_check_time;
+	s->no_cache = o->no_cache;
 	fmn_buf_init(&s->canon);
 	if ((s->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL ||
 	    (s->md = EVP_MD_CTX_new()) == NULL) {
@@ -505,7 +519,7 @@ fmn_sign_destroy(struct fmn_sign **sp)
 	if (s == NULL)
 		return;
 	X509_STORE_free(s->store);
-	fmn_hmap_clear(&s->cache, sign_cert_free);
+	sign_cache_clear(s);
 	fmn_hmap_clear(&s->policy, sign_names_free);
 	EVP_MD_free(s->sha1);
 	EVP_MD_CTX_free(s->md);
@@ -570,7 +584,7 @@ sign_refresh(struct fmn_sign *s, time_t now)
 	s->until = until;
 	free(s->warning);
 	s->warning = warning;
-	fmn_hmap_clear(&s->cache, sign_cert_free);
+	sign_cache_clear(s);
 	return 1;
 }
 
@@ -654,6 +668,10 @@ sign_cert(struct fmn_sign *s, const char *text, size_t len, time_t now,
 	BIO *bio;
 	X509 *x;
 
+	/* A field seen before, as it was: nothing to decode or hash. */
+	if ((c = fmn_hmap_getn(&s->bytext, text, len)) != NULL &&
+	    (c->until == 0 || now < c->until))
+		return c;
 	if (len > 2 * SIGN_CERT_MAX) {
 		sign_fail(r, FMN_SIGN_MALFORMED, "the certificate field is "
 		    "%zu bytes", len);
@@ -690,9 +708,10 @@ sign_cert(struct fmn_sign *s, const char *text, size_t len, time_t now,
 	if ((c = fmn_hmap_get(&s->cache, hex)) != NULL) {
 		if (c->until == 0 || now < c->until) {
 			OPENSSL_free(der);
-			return c;
+			goto known;
 		}
 		/* What its chain's check said has expired: check again. */
+		fmn_hmap_clear(&s->bytext, NULL);
 		sign_cert_free(fmn_hmap_del(&s->cache, hex));
 	}
 	p = der;
@@ -727,8 +746,15 @@ sign_cert(struct fmn_sign *s, const char *text, size_t len, time_t now,
 	sign_chain(s, x, c, now);
 	X509_free(x);
 	if (s->cache.n >= SIGN_CACHE_MAX)
-		fmn_hmap_clear(&s->cache, sign_cert_free);
+		sign_cache_clear(s);
 	fmn_hmap_set(&s->cache, hex, c);
+known:
+	/* Known by its text next time (one text a field, NUL-free). */
+	if (len <= SIGN_TEXT_MAX && strlen(text) == len) {
+		if (s->bytext.n >= SIGN_TEXTS_MAX)
+			fmn_hmap_clear(&s->bytext, NULL);
+		fmn_hmap_set(&s->bytext, text, c);
+	}
 	return c;
 }
 
@@ -757,8 +783,8 @@ sign_policy(struct fmn_sign *s, const json_t *env, const char *cn,
 	    "%.*s publish on %.*s", cut(cn, 128), cn, cut(topic, 200), topic);
 }
 
-enum fmn_sign_status
-fmn_sign_verify(struct fmn_sign *s, const json_t *env, const char *raw,
+static enum fmn_sign_status
+sign_verify(struct fmn_sign *s, const json_t *env, const char *raw,
     size_t rawlen, struct fmn_sign_result *r)
 {
 	unsigned char sig[SIGN_SIG_MAX], digest[EVP_MAX_MD_SIZE];
@@ -818,4 +844,15 @@ fmn_sign_verify(struct fmn_sign *s, const json_t *env, const char *raw,
 		    FMN_SIGN_REVOKED ? "revoked" : c->chain == FMN_SIGN_CRL ?
 		    "CRL" : "certificate chain", c->why);
 	return sign_policy(s, env, c->cn, r);
+}
+
+enum fmn_sign_status
+fmn_sign_verify(struct fmn_sign *s, const json_t *env, const char *raw,
+    size_t rawlen, struct fmn_sign_result *r)
+{
+	enum fmn_sign_status st = sign_verify(s, env, raw, rawlen, r);
+
+	if (s->no_cache)
+		sign_cache_clear(s);
+	return st;
 }

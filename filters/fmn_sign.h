@@ -45,6 +45,8 @@ struct fmn_sign_opts {
 	const char	*policy_file;	/* JSON {topic: [CN, ...]}, or NULL */
 	int		 nitpicky;	/* refuse a topic the policy does not name */
 	int		 no_check_time;	/* ignore validity periods (archives) */
+	int		 no_cache;	/* check every certificate at every message
+					 * (for benchmarks: what the cache saves) */
 };
 
 struct fmn_sign_result {

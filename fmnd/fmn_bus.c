@@ -132,7 +132,7 @@ static int
 bus_sign_load(struct fmn_bus *b, const struct fmn_config *cfg, char **cause)
 {
 	struct fmn_sign_opts o = { cfg->ca_cert, cfg->crl, cfg->routing_policy,
-	    cfg->routing_nitpicky, 0 };
+	    cfg->routing_nitpicky, 0, 0 };
 	struct fmn_sign *s;
 
 	if (!cfg->validate_signatures) {

@@ -66,7 +66,8 @@ setup_fields(void)
 static void
 setup(void)
 {
-	struct fmn_sign_opts o = { PKI "ca.crt", PKI "crl.pem", NULL, 0, 0 };
+	struct fmn_sign_opts o = { PKI "ca.crt", PKI "crl.pem", NULL, 0, 0,
+	    0 };
 	struct fmn_signer *sg;
 	struct fmn_sign_result r;
 	char *cause = NULL;

@@ -20,7 +20,7 @@
 static struct fmn_sign *
 verifier(const char *ca, const char *crl, const char *policy, int nitpicky)
 {
-	struct fmn_sign_opts o = { ca, crl, policy, nitpicky, 0 };
+	struct fmn_sign_opts o = { ca, crl, policy, nitpicky, 0, 0 };
 	char *cause = NULL;
 	struct fmn_sign *s = fmn_sign_new(&o, &cause);
 
@@ -132,7 +132,8 @@ TEST(invalid_ca)
 
 TEST(ca_or_crl_unreadable_is_an_error)
 {
-	struct fmn_sign_opts o = { "/nonexistent/ca.crt", NULL, NULL, 0, 0 };
+	struct fmn_sign_opts o = { "/nonexistent/ca.crt", NULL, NULL, 0, 0,
+	    0 };
 	char *cause = NULL;
 
 	CHECK(fmn_sign_new(&o, &cause) == NULL);
@@ -331,7 +332,7 @@ TEST(routing_policy)
 TEST(bad_routing_policy_is_an_error)
 {
 	char *policy = write_tmp("{\"t\": \"a name, not a list\"}");
-	struct fmn_sign_opts o = { PKI "ca.crt", NULL, policy, 0, 0 };
+	struct fmn_sign_opts o = { PKI "ca.crt", NULL, policy, 0, 0, 0 };
 	char *cause = NULL;
 
 	CHECK(fmn_sign_new(&o, &cause) == NULL);
@@ -367,7 +368,8 @@ TEST(undecodable_fields)
 /* The real bus: Fedora's CA, certificates expired since. */
 TEST(signed_dev_vectors_against_fedora_ca)
 {
-	struct fmn_sign_opts o = { PKI "fedora_ca.crt", NULL, NULL, 0, 1 };
+	struct fmn_sign_opts o = { PKI "fedora_ca.crt", NULL, NULL, 0, 1,
+	    0 };
 	char *cause = NULL, *raw;
 	struct fmn_sign *archive = fmn_sign_new(&o, &cause), *now;
 	json_t *doc = json_load_file(FMN_TEST_DATA "/signed-dev.json", 0,
