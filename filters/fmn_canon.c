@@ -24,10 +24,20 @@
 /* The smallest magnitude of an integer jansson cannot hold (2^63). */
 #define CANON_BIG	9223372036854775808.0
 
+/* An object's member, to sort. */
+struct canon_kv {
+	const char	*key;
+	size_t		 len;
+	json_t		*val;
+};
+
 struct canon {
 	struct fmn_buf	*out;
 	int		 bigints;	/* strings "\0DIGITS" are integers */
 	int		 suspect;	/* a real >= 2^63 was written */
+	struct canon_kv	*kv;		/* members of the objects being written */
+	size_t		 nkv;
+	size_t		 kvcap;
 };
 
 /* Does M x 10^x read back as a? */
@@ -201,25 +211,45 @@ canon_string(struct fmn_buf *b, const char *s, size_t n)
 }
 
 static int
-key_cmp(const void *a, const void *b)
+kv_cmp(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	const struct canon_kv *x = a, *y = b;
+
+	/* Keys hold no NUL: byte order, which is code point order. */
+	return strcmp(x->key, y->key);
 }
 
-/* The keys of o, sorted by code point (UTF-8 byte order is the same). */
-static const char **
-canon_keys(const json_t *o, size_t *np)
+/*
+ * The members of o, sorted by key, pushed on c's stack of members: they
+ * are c->kv[base .. base + n), base returned; c->nkv is popped back to
+ * base by the caller. (Indices, not pointers: the stack may move.)
+ */
+static size_t
+canon_members(struct canon *c, const json_t *o, size_t *np)
 {
-	const char **keys, *k;
+	size_t base = c->nkv, n = json_object_size(o);
+	const char *k;
 	json_t *v;
-	size_t n = 0;
+	void *it;
 
-	keys = xreallocarray(NULL, json_object_size(o) + 1, sizeof(*keys));
-	json_object_foreach((json_t *)o, k, v)
-		keys[n++] = k;
-	qsort(keys, n, sizeof(*keys), key_cmp);
+	if (base + n > c->kvcap) {
+		c->kvcap = (base + n) * 2 + 16;
+		c->kv = xreallocarray(c->kv, c->kvcap, sizeof(*c->kv));
+	}
+	n = 0;
+	for (it = json_object_iter((json_t *)o); it != NULL;
+	    it = json_object_iter_next((json_t *)o, it)) {
+		k = json_object_iter_key(it);
+		v = json_object_iter_value(it);
+		c->kv[base + n].key = k;
+		c->kv[base + n].len = json_object_iter_key_len(it);
+		c->kv[base + n].val = v;
+		n++;
+	}
+	qsort(c->kv + base, n, sizeof(*c->kv), kv_cmp);
+	c->nkv = base + n;
 	*np = n;
-	return keys;
+	return base;
 }
 
 static int canon_value(struct canon *c, const json_t *v);
@@ -227,23 +257,39 @@ static int canon_value(struct canon *c, const json_t *v);
 static int
 canon_object(struct canon *c, const json_t *o)
 {
-	const char **keys;
-	size_t i, n;
+	size_t i, n, base = canon_members(c, o, &n);
 	int rc = 0;
 
-	keys = canon_keys(o, &n);
 	fmn_buf_addc(c->out, '{');
 	for (i = 0; i < n && rc == 0; i++) {
 		if (i > 0)
 			fmn_buf_addc(c->out, ',');
-		if ((rc = canon_string(c->out, keys[i], strlen(keys[i]))) == 0) {
+		if ((rc = canon_string(c->out, c->kv[base + i].key,
+		    c->kv[base + i].len)) == 0) {
 			fmn_buf_addc(c->out, ':');
-			rc = canon_value(c, json_object_get(o, keys[i]));
+			rc = canon_value(c, c->kv[base + i].val);
 		}
 	}
 	fmn_buf_addc(c->out, '}');
-	free(keys);
+	c->nkv = base;
 	return rc;
+}
+
+/* An integer in decimal, without printf. */
+static void
+canon_int(struct fmn_buf *b, json_int_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	fmn_buf_add(b, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 static int
@@ -275,8 +321,7 @@ canon_value(struct canon *c, const json_t *v)
 		return canon_string(c->out, json_string_value(v),
 		    json_string_length(v));
 	case JSON_INTEGER:
-		fmn_buf_printf(c->out, "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
+		canon_int(c->out, json_integer_value(v));
 		return 0;
 	case JSON_REAL:
 		if ((n = fmn_canon_real(json_real_value(v), num)) < 0)
@@ -301,9 +346,11 @@ canon_value(struct canon *c, const json_t *v)
 int
 fmn_canon_dump(const json_t *v, struct fmn_buf *out)
 {
-	struct canon c = { out, 0, 0 };
+	struct canon c = { out, 0, 0, NULL, 0, 0 };
+	int rc = canon_value(&c, v);
 
-	return canon_value(&c, v);
+	free(c.kv);
+	return rc;
 }
 
 /* Python's truth of a JSON value: null, false, 0, "", [] and {} are false. */
@@ -333,31 +380,31 @@ canon_trunc(struct fmn_buf *b, double t)
 static int
 canon_top(struct canon *c, const json_t *env)
 {
-	const char **keys;
-	size_t i, n;
+	size_t i, n, base;
 	int fix, first = 1, rc = 0;
 
 	fix = json_object_get(env, "source_name") != NULL &&
 	    json_object_get(env, "source_version") != NULL;
-	keys = canon_keys(env, &n);
+	base = canon_members(c, env, &n);
 	fmn_buf_addc(c->out, '{');
 	for (i = 0; i < n && rc == 0; i++) {
-		const json_t *v = json_object_get(env, keys[i]);
+		const char *k = c->kv[base + i].key;
+		const json_t *v = c->kv[base + i].val;
 
-		if (strcmp(keys[i], "signature") == 0 ||
-		    strcmp(keys[i], "certificate") == 0)
+		if (strcmp(k, "signature") == 0 ||
+		    strcmp(k, "certificate") == 0)
 			continue;
-		if (fix && (strcmp(keys[i], "source_name") == 0 ||
-		    strcmp(keys[i], "source_version") == 0 ||
-		    (strcmp(keys[i], "headers") == 0 && !canon_truthy(v))))
+		if (fix && (strcmp(k, "source_name") == 0 ||
+		    strcmp(k, "source_version") == 0 ||
+		    (strcmp(k, "headers") == 0 && !canon_truthy(v))))
 			continue;
 		if (!first)
 			fmn_buf_addc(c->out, ',');
 		first = 0;
-		if ((rc = canon_string(c->out, keys[i], strlen(keys[i]))) != 0)
+		if ((rc = canon_string(c->out, k, c->kv[base + i].len)) != 0)
 			break;
 		fmn_buf_addc(c->out, ':');
-		if (fix && json_is_real(v) && strcmp(keys[i], "timestamp") == 0) {
+		if (fix && json_is_real(v) && strcmp(k, "timestamp") == 0) {
 			if (!isfinite(json_real_value(v)))
 				rc = -1;
 			else
@@ -366,7 +413,7 @@ canon_top(struct canon *c, const json_t *env)
 			rc = canon_value(c, v);
 	}
 	fmn_buf_addc(c->out, '}');
-	free(keys);
+	c->nkv = base;
 	return rc;
 }
 
@@ -449,38 +496,37 @@ int
 fmn_canon_envelope(const json_t *env, const char *raw, size_t rawlen,
     struct fmn_buf *out, char **cause)
 {
-	struct canon c = { out, 0, 0 };
+	struct canon c = { out, 0, 0, NULL, 0, 0 };
 	char *marked;
 	json_t *exact;
+	int rc = 0;
 
 	fmn_buf_reset(out);
 	if (!json_is_object(env)) {
 		fmn_set_cause(cause, "the envelope is not a JSON object");
 		return -1;
 	}
-	if (canon_top(&c, env) != 0) {
-		fmn_set_cause(cause, "the envelope holds a value JSON cannot "
-		    "carry");
-		return -1;
-	}
+	if (canon_top(&c, env) != 0)
+		goto bad;
 	/* Only a number past 2^63 says the text may have had big integers. */
 	if (!c.suspect || raw == NULL ||
 	    (marked = canon_mark_bigints(raw, rawlen)) == NULL)
-		return 0;
+		goto out;
 	exact = json_loads(marked, JSON_ALLOW_NUL, NULL);
 	free(marked);
-	if (!json_is_object(exact)) {
-		json_decref(exact);
-		return 0;
-	}
-	fmn_buf_reset(out);
-	c.bigints = 1;
-	if (canon_top(&c, exact) != 0) {
-		json_decref(exact);
-		fmn_set_cause(cause, "the envelope holds a value JSON cannot "
-		    "carry");
-		return -1;
+	if (json_is_object(exact)) {
+		fmn_buf_reset(out);
+		c.bigints = 1;
+		rc = canon_top(&c, exact);
 	}
 	json_decref(exact);
+	if (rc != 0)
+		goto bad;
+out:
+	free(c.kv);
 	return 0;
+bad:
+	free(c.kv);
+	fmn_set_cause(cause, "the envelope holds a value JSON cannot carry");
+	return -1;
 }
