@@ -246,7 +246,8 @@ canon_members(struct canon *c, const json_t *o, size_t *np)
 		c->kv[base + n].val = v;
 		n++;
 	}
-	qsort(c->kv + base, n, sizeof(*c->kv), kv_cmp);
+	if (n > 1)
+		qsort(c->kv + base, n, sizeof(*c->kv), kv_cmp);
 	c->nkv = base + n;
 	*np = n;
 	return base;
