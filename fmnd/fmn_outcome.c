@@ -238,8 +238,10 @@ fmn_sched_committed(struct fmn_sched *s)
 		}
 		free(o->error);
 	}
-	memmove(s->outcomes, s->outcomes + s->napplied,
-	    (s->noutcomes - s->napplied) * sizeof(*s->outcomes));
+	/* Before any outcome the array is NULL: memmove may not see it. */
+	if (s->noutcomes > s->napplied)
+		memmove(s->outcomes, s->outcomes + s->napplied,
+		    (s->noutcomes - s->napplied) * sizeof(*s->outcomes));
 	s->noutcomes -= s->napplied;
 	s->napplied = 0;
 }
