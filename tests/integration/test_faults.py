@@ -267,7 +267,10 @@ def test_memory_stays_bounded_while_the_loop_is_stalled():
         # to a line, and the burst's memory was given back.
         after = _rss_mb(s.d.proc.pid)
         print("rss after the burst: %.0f MB" % after)
-        assert after < base + 64 + 48, (base, after)
+        # AddressSanitizer keeps freed memory in its quarantine (256 MB):
+        # there, memory given back cannot be seen.
+        if os.environ.get("FMN_SANITIZE") != "ON":
+            assert after < base + 64 + 48, (base, after)
     finally:
         assert s.close() == 0
 
