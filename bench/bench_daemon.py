@@ -11,8 +11,16 @@ each), fmnd on the capture backends, then
 Real corpus messages with fresh msg_ids, published in fedmsg frames by
 build/bench/bench_load. Prints the figures; asserts nothing.
 
+With --signed bench_load signs every message with the test PKI's
+shell-app01 key, as a real fedmsg bus carries them (each message then
+has some 2.4 KB of signature and certificate text to parse); with
+--validate fmnd also checks them ([bus] validate_signatures = yes, the
+test CA and CRL of tests/data/pki): the verified throughput, and beside
+--signed alone what the checks cost.
+
 usage: bench/bench_daemon.py [--users 10000] [--burst 50000] [--rate 1000]
                              [--steady 10000] [--build build] [--keep]
+                             [--signed] [--validate]
 """
 import argparse
 import json
@@ -28,6 +36,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+PKI = os.path.join(ROOT, "tests", "data", "pki")
+SIGNER = os.path.join(PKI, "shell-app01.phx2.fedoraproject.org")
+SIGN_ARGS = []
 
 
 def free_port():
@@ -57,11 +68,19 @@ def wait_for(pred, timeout, what):
 
 
 class Daemon:
-    def __init__(self, fmnd, db, port, tmp):
+    def __init__(self, fmnd, db, port, tmp, signed=False):
         self.ready = threading.Event()
         self.lines = []
+        conf = os.path.join(tmp, "fmn.conf")
+        with open(conf, "w") as f:
+            if signed:
+                f.write("[bus]\nvalidate_signatures = yes\n"
+                        "ca_cert = %s\ncrl = %s\n" % (
+                            os.path.join(PKI, "ca.crt"),
+                            os.path.join(PKI, "crl.pem")))
         self.proc = subprocess.Popen(
-            [fmnd, "--db", db, "--bus", "tcp://127.0.0.1:%d" % port,
+            [fmnd, "-c", conf, "--db", db, "--bus",
+             "tcp://127.0.0.1:%d" % port,
              "--smtp", "capture:" + os.path.join(tmp, "mail.jsonl"),
              "--irc", "capture:" + os.path.join(tmp, "irc.jsonl")],
             stderr=subprocess.PIPE, text=True)
@@ -106,7 +125,8 @@ def publish(load, port, count, rate, seed, corpus):
     out = subprocess.run(
         [load, "--endpoint", "tcp://127.0.0.1:%d" % port, "--count",
          str(count), "--rate", str(rate), "--seed", str(seed),
-         "--corpus", corpus], capture_output=True, text=True, check=True)
+         "--corpus", corpus] + SIGN_ARGS, capture_output=True, text=True,
+        check=True)
     return out.stdout.strip()
 
 
@@ -142,7 +162,17 @@ def main():
                     help="messages in the steady-rate latency run")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--signed", action="store_true",
+                    help="signed messages")
+    ap.add_argument("--validate", action="store_true",
+                    help="signed messages, and fmnd checking them")
     o = ap.parse_args()
+    o.signed = o.signed or o.validate
+    if o.signed:
+        SIGN_ARGS.extend(["--sign-key", SIGNER + ".key", "--sign-cert",
+                          SIGNER + ".crt"])
+        print("signed messages (1024-bit RSA, test PKI), fmnd with "
+              "validate_signatures = %s" % ("yes" if o.validate else "no"))
     fmnctl = os.path.join(o.build, "fmnctl")
     fmnd = os.path.join(o.build, "fmnd")
     load = os.path.join(o.build, "bench", "bench_load")
@@ -162,7 +192,7 @@ def main():
 
         port = free_port()
         t = time.time()
-        d = Daemon(fmnd, db, port, tmp)
+        d = Daemon(fmnd, db, port, tmp, o.validate)
         try:
             run(o, d, db, port, load, corpus, tmp, t)
         finally:
@@ -197,6 +227,10 @@ def run(o, d, db, port, load, corpus, tmp, started):
         pass
     n, first, last = bench_messages(con, 1)
     c = counters(con)
+    if o.signed and first:
+        # bench_load signed them all before sending the first: from the
+        # first message's arrival (the first commit is within 50 ms).
+        t0 = first
     rate = n / (last - t0) if n and last > t0 else 0
     print("burst: %d of %d messages processed in %.2f s: %.0f "
           "messages/s; lost %d; %d notifications queued; invalid %d, "

@@ -7,8 +7,14 @@
  * for a subscription first, so nothing is sent into the void, and it
  * never drops: a full queue blocks the sender instead.
  *
+ * With --sign-key and --sign-cert every message is signed as a fedmsg
+ * publisher signs (fmn_signer.h), for a daemon that checks signatures:
+ * at the time of sending with a rate, or all of them before the first is
+ * sent without one, so that a burst measures the daemon, not the
+ * signing.
+ *
  * usage: bench_load [--endpoint EP] [--count N] [--rate R] [--corpus FILE]
- *                   [--wait SECONDS] [--seed N]
+ *                   [--wait SECONDS] [--seed N] [--sign-key KEY --sign-cert CRT]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,12 +25,43 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "fmn_signer.h"
 #include "fmn_util.h"
 
 struct template {
 	char	*topic;
 	char	*rest;		/* the envelope's JSON without its opening brace */
 };
+
+/* Message i of the run as it is sent, signed when sg is not NULL. */
+static char *
+make(const struct template *m, struct fmn_signer *sg, unsigned seed, long i,
+    double now, struct fmn_buf *b)
+{
+	json_t *env;
+	char *cause = NULL, *s;
+
+	fmn_buf_reset(b);
+	/* msg_id is opaque: it carries the run, the index and the send
+	 * time (µs), so a delivery log alone gives the latency. */
+	fmn_buf_printf(b, "{\"msg_id\":\"2026-bench-%u-%ld-%lld\","
+	    "\"i\":%ld,\"fmn_sent\":%.6f,%s", seed, i,
+	    (long long)(now * 1e6), i + 1, now, m->rest);
+	if (sg == NULL)
+		return b->data;
+	if ((env = json_loadb(b->data, b->len, 0, NULL)) == NULL ||
+	    fmn_signer_sign(sg, env, &cause) != 0 ||
+	    (s = json_dumps(env, JSON_COMPACT)) == NULL) {
+		fprintf(stderr, "bench_load: signing: %s\n", cause ? cause :
+		    "invalid JSON");
+		exit(1);
+	}
+	json_decref(env);
+	fmn_buf_reset(b);
+	fmn_buf_adds(b, s);
+	free(s);
+	return b->data;
+}
 
 static size_t
 load_corpus(const char *path, struct template **out)
@@ -89,7 +126,9 @@ usage(void)
 	    "[--count 50000]\n"
 	    "                  [--rate MSGS_PER_S (0: as fast as possible)]\n"
 	    "                  [--corpus tests/data/fmfi-dev.json] "
-	    "[--wait SECONDS] [--seed N]\n", stderr);
+	    "[--wait SECONDS] [--seed N]\n"
+	    "                  [--sign-key KEY.pem --sign-cert CERT.pem]\n",
+	    stderr);
 	exit(2);
 }
 
@@ -103,6 +142,8 @@ main(int argc, char **argv)
 		{ "corpus", required_argument, NULL, 'c' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "sign-key", required_argument, NULL, 'k' },
+		{ "sign-cert", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -111,14 +152,17 @@ main(int argc, char **argv)
 	long count = 50000, i;
 	double rate = 0, wait_s = 30, t0, elapsed;
 	unsigned seed = 1;
+	const char *sign_key = NULL, *sign_cert = NULL;
+	struct fmn_signer *sg = NULL;
 	struct template *t;
 	struct fmn_buf b;
+	char **pre = NULL, *cause = NULL;
 	size_t nt;
 	void *ctx, *pub;
 	int c, hwm = 0, one = 1, timeout;
 	char sub[256];
 
-	while ((c = getopt_long(argc, argv, "e:n:r:c:w:s:h", longopts,
+	while ((c = getopt_long(argc, argv, "e:n:r:c:w:s:k:C:h", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'e': endpoint = optarg; break;
@@ -127,15 +171,32 @@ main(int argc, char **argv)
 		case 'c': corpus = optarg; break;
 		case 'w': wait_s = atof(optarg); break;
 		case 's': seed = (unsigned)atol(optarg); break;
+		case 'k': sign_key = optarg; break;
+		case 'C': sign_cert = optarg; break;
 		default: usage();
 		}
 	}
-	if (count <= 0 || rate < 0 || optind != argc)
+	if (count <= 0 || rate < 0 || optind != argc ||
+	    (sign_key == NULL) != (sign_cert == NULL))
 		usage();
 	nt = load_corpus(corpus, &t);
 	if (nt == 0) {
 		fprintf(stderr, "bench_load: no envelopes in %s\n", corpus);
 		return 1;
+	}
+	fmn_buf_init(&b);
+	if (sign_key != NULL &&
+	    (sg = fmn_signer_new(sign_key, sign_cert, &cause)) == NULL) {
+		fprintf(stderr, "bench_load: %s\n", cause);
+		return 1;
+	}
+	if (sg != NULL && rate == 0) {
+		double now = fmn_now();
+
+		pre = xcalloc((size_t)count, sizeof(*pre));
+		for (i = 0; i < count; i++)
+			pre[i] = xstrdup(make(&t[(size_t)i % nt], sg, seed,
+			    i, now, &b));
 	}
 	ctx = zmq_ctx_new();
 	pub = zmq_socket(ctx, ZMQ_XPUB);
@@ -154,23 +215,17 @@ main(int argc, char **argv)
 		    endpoint, wait_s);
 		return 1;
 	}
-	fmn_buf_init(&b);
 	t0 = fmn_now();
 	for (i = 0; i < count; i++) {
 		const struct template *m = &t[(size_t)i % nt];
-		double now;
+		const char *text;
 
 		if (rate > 0)
 			sleep_until(t0 + (double)i / rate);
-		now = fmn_now();
-		fmn_buf_reset(&b);
-		/* msg_id is opaque: it carries the run, the index and the
-		 * send time (µs), so a delivery log alone gives the latency. */
-		fmn_buf_printf(&b, "{\"msg_id\":\"2026-bench-%u-%ld-%lld\","
-		    "\"i\":%ld,\"fmn_sent\":%.6f,%s", seed, i,
-		    (long long)(now * 1e6), i + 1, now, m->rest);
+		text = pre != NULL ? pre[i] : make(m, sg, seed, i, fmn_now(),
+		    &b);
 		if (zmq_send(pub, m->topic, strlen(m->topic), ZMQ_SNDMORE) < 0 ||
-		    zmq_send(pub, b.data, b.len, 0) < 0) {
+		    zmq_send(pub, text, strlen(text), 0) < 0) {
 			fprintf(stderr, "bench_load: send: %s\n",
 			    zmq_strerror(errno));
 			return 1;
@@ -189,6 +244,10 @@ main(int argc, char **argv)
 	zmq_close(pub);
 	zmq_ctx_term(ctx);
 	fmn_buf_free(&b);
+	for (i = 0; pre != NULL && i < count; i++)
+		free(pre[i]);
+	free(pre);
+	fmn_signer_destroy(&sg);
 	for (i = 0; i < (long)nt; i++) {
 		free(t[i].topic);
 		free(t[i].rest);

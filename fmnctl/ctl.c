@@ -111,6 +111,21 @@ static const struct ctl_cmd cmds[] = {
 	  "takes a duration (3600, 90m, 12h, 2d, 1w); --limit defaults to\n"
 	  "20. --json prints the envelopes as received, one per line, which\n"
 	  "`fmnctl match -` reads.", ctl_history, 0 },
+	{ "verify", "[--ca FILE] [--crl FILE] [--policy FILE] [--nitpicky] "
+	  "[--no-check-time] [FILE|-]", "check the fedmsg signature of "
+	  "envelopes, one JSON line each",
+	  "Each line of input is an envelope; each line of output is\n"
+	  "{\"msg_id\", \"valid\", \"signer\", \"reason\"}: signer is the CN of the\n"
+	  "envelope's certificate (null without one), reason says why it is\n"
+	  "not valid. The checks are fmnd's with [bus] validate_signatures:\n"
+	  "the signature over fedmsg's canonical bytes, the certificate's\n"
+	  "chain to the CA (--ca, default [bus] ca_cert), the CRL (--crl,\n"
+	  "default [bus] crl; --crl '' for none), the routing policy\n"
+	  "(--policy, default [bus] routing_policy; --nitpicky refuses a topic\n"
+	  "it does not name). --no-check-time ignores validity periods, for\n"
+	  "archived messages whose certificates have expired since; never for\n"
+	  "live ones. Exit 0 when every envelope is valid, else 1.",
+	  ctl_verify, 0 },
 	{ "owners import", "FILE", "replace package ownership for the "
 	  "namespaces in FILE", NULL, ctl_owners_import, CTL_CREATES },
 	{ "owners list", "[PACKAGE]", "list package owners", NULL,

@@ -53,5 +53,7 @@ CTL_OPTIONAL(ctl_status);
 CTL_OPTIONAL(ctl_queue);
 /* ctl_history.c */
 CTL_OPTIONAL(ctl_history);
+/* ctl_verify.c */
+CTL_OPTIONAL(ctl_verify);
 
 #endif

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "fmn_hmap.h"
+#include "fmn_sign.h"
 #include "fmn_utf8.h"
 #include "fmn_log.h"
 #include "fmn_util.h"
@@ -41,6 +42,7 @@ enum bus_invalid {
 	BUS_INV_JSON,
 	BUS_INV_TOPIC,
 	BUS_INV_ENVELOPE,
+	BUS_INV_SIGNATURE,
 	BUS_INV_COUNT
 };
 
@@ -54,7 +56,10 @@ static const struct {
 	[BUS_INV_JSON] = { "json", FMN_C_INVALID_JSON },
 	[BUS_INV_TOPIC] = { "topic", FMN_C_INVALID_TOPIC },
 	[BUS_INV_ENVELOPE] = { "envelope", FMN_C_INVALID_ENVELOPE },
+	[BUS_INV_SIGNATURE] = { "signature", FMN_C_INVALID_SIGNATURE },
 };
+/* Logged once a minute: each kind, and each reason a signature fails. */
+#define BUS_LOG_SLOTS	(BUS_INV_COUNT + FMN_SIGN_NSTATUS)
 
 struct bus_socket {
 	void		*sock;
@@ -85,9 +90,11 @@ struct fmn_bus {
 	struct {
 		int64_t		 last_ms;
 		unsigned long	 suppressed;
-	}			 logged[BUS_INV_COUNT];
+	}			 logged[BUS_LOG_SLOTS];
 	char			*subs[FMN_CONFIG_MAX_LIST];
 	size_t			 n_subs;
+	struct fmn_sign		*sign;		/* NULL: signatures not checked */
+	struct fmn_sign_result	 signres;
 };
 
 /* Is prefix p in the list v of n (NULL-terminated strings)? */
@@ -151,6 +158,43 @@ bus_subscribe(struct fmn_bus *b, const struct fmn_config *cfg)
 	b->track_gaps = bus_has(b->subs, b->n_subs, "");
 	if (changed)
 		fmn_hmap_clear(&b->gaps, free);
+}
+
+/*
+ * The signature checks of cfg, in place of the running ones: 0, or -1
+ * and *cause (the running ones stay).
+ */
+static int
+bus_sign_load(struct fmn_bus *b, const struct fmn_config *cfg, char **cause)
+{
+	struct fmn_sign_opts o = { cfg->ca_cert, cfg->crl, cfg->routing_policy,
+	    cfg->routing_nitpicky, 0, 0 };
+	struct fmn_sign *s;
+
+	if (!cfg->validate_signatures) {
+		if (b->sign != NULL)
+			log_warn("bus: signatures are no longer checked "
+			    "([bus] validate_signatures = no)");
+		fmn_sign_destroy(&b->sign);
+		return 0;
+	}
+	if (cfg->ca_cert == NULL) {
+		fmn_set_cause(cause, "[bus] validate_signatures = yes needs "
+		    "[bus] ca_cert, the fedmsg CA's certificate");
+		return -1;
+	}
+	if ((s = fmn_sign_new(&o, cause)) == NULL)
+		return -1;
+	fmn_sign_destroy(&b->sign);
+	b->sign = s;
+	log_info("bus: signatures are checked: CA %s, CRL %s, routing policy "
+	    "%s (%zu topics%s)", cfg->ca_cert, cfg->crl ? cfg->crl : "none",
+	    cfg->routing_policy ? cfg->routing_policy : "none",
+	    fmn_sign_policy_size(s), cfg->routing_nitpicky ?
+	    ", nitpicky: others are refused" : ", others are allowed");
+	if (fmn_sign_warning(s) != NULL)
+		log_warn("bus: signatures: %s", fmn_sign_warning(s));
+	return 0;
 }
 
 /* A monitor on socket k, before it connects, so no event is missed. */
@@ -223,6 +267,8 @@ fmn_bus_new(void *zctx, const struct fmn_config *cfg, char *const *endpoints,
 		}
 	}
 	bus_subscribe(b, cfg);
+	if (bus_sign_load(b, cfg, cause) != 0)
+		goto fail;
 	return b;
 fail:
 	fmn_bus_destroy(&b);
@@ -265,6 +311,7 @@ fmn_bus_destroy(struct fmn_bus **bp)
 	fmn_buf_free(&b->topicbuf);
 	fmn_buf_free(&b->keybuf);
 	fmn_hmap_clear(&b->gaps, free);
+	fmn_sign_destroy(&b->sign);
 	free(b);
 	*bp = NULL;
 }
@@ -408,6 +455,7 @@ void
 fmn_bus_resubscribe(struct fmn_bus *b, const struct fmn_config *cfg)
 {
 	int64_t maxsize = (int64_t)cfg->max_message_size * BUS_HARD_LIMIT;
+	char *cause = NULL;
 	size_t k;
 
 	b->max_size = cfg->max_message_size;
@@ -417,6 +465,48 @@ fmn_bus_resubscribe(struct fmn_bus *b, const struct fmn_config *cfg)
 			zmq_setsockopt(b->socks[k].sock, ZMQ_MAXMSGSIZE,
 			    &maxsize, sizeof(maxsize));
 	bus_subscribe(b, cfg);
+	/* The CA and CRL are read again, changed or not. */
+	if (bus_sign_load(b, cfg, &cause) != 0) {
+		log_err("reload: [bus] signatures: %s; the CA, CRL and routing "
+		    "policy in use stay", cause);
+		free(cause);
+	}
+}
+
+/*
+ * Count an invalid message of a kind. 1 when it is to be logged: the
+ * first of its slot (the kind, or a signature's reason), then one a
+ * minute; else it is only counted.
+ */
+static int
+bus_count_invalid(struct fmn_bus *b, enum bus_invalid kind, size_t slot)
+{
+	int64_t now = fmn_monotonic_ms();
+
+	fmn_counters_add(b->counters, FMN_C_MESSAGES_INVALID, 1);
+	fmn_counters_add(b->counters, bus_invalid_kinds[kind].counter, 1);
+	if (b->logged[slot].last_ms != 0 &&
+	    now - b->logged[slot].last_ms < BUS_LOG_INTERVAL_MS) {
+		b->logged[slot].suppressed++;
+		return 0;
+	}
+	return 1;
+}
+
+static void
+bus_log_invalid(struct fmn_bus *b, const char *origin, size_t slot,
+    const char *name, const char *why)
+{
+	if (b->logged[slot].last_ms == 0)
+		log_warn("bus: %s: invalid message (%s): %s; more of this "
+		    "kind are counted and logged at most once a minute",
+		    origin, name, why);
+	else
+		log_warn("bus: %s: %lu more invalid messages (%s) in the last "
+		    "minute; this one: %s", origin,
+		    b->logged[slot].suppressed + 1, name, why);
+	b->logged[slot].last_ms = fmn_monotonic_ms();
+	b->logged[slot].suppressed = 0;
 }
 
 /* Where raw messages of index k come from, for the log. */
@@ -425,8 +515,6 @@ bus_source(const struct fmn_bus *b, size_t k)
 {
 	return k == FMN_BUS_HISTORY ? "catch-up" : b->socks[k].endpoint;
 }
-
-/* Count an invalid message; log the first of a kind, then once a minute. */
 static enum fmn_bus_status
 bus_invalid(struct fmn_bus *b, size_t k, enum bus_invalid kind,
     const char *fmt, ...) FMN_PRINTF(4, 5);
@@ -435,33 +523,41 @@ static enum fmn_bus_status
 bus_invalid(struct fmn_bus *b, size_t k, enum bus_invalid kind,
     const char *fmt, ...)
 {
-	int64_t now = fmn_monotonic_ms();
 	va_list ap;
 	char *why;
 
-	fmn_counters_add(b->counters, FMN_C_MESSAGES_INVALID, 1);
-	fmn_counters_add(b->counters, bus_invalid_kinds[kind].counter, 1);
-	if (b->logged[kind].last_ms != 0 &&
-	    now - b->logged[kind].last_ms < BUS_LOG_INTERVAL_MS) {
-		b->logged[kind].suppressed++;
+	if (!bus_count_invalid(b, kind, kind))
 		return FMN_BUS_INVALID;
-	}
 	va_start(ap, fmt);
 	why = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (b->logged[kind].last_ms == 0)
-		log_warn("bus: %s: invalid message (%s): %s; more of this "
-		    "kind are counted and logged at most once a minute",
-		    bus_source(b, k), bus_invalid_kinds[kind].name, why);
-	else
-		log_warn("bus: %s: %lu more invalid messages (%s) in the last "
-		    "minute; this one: %s", bus_source(b, k),
-		    b->logged[kind].suppressed + 1,
-		    bus_invalid_kinds[kind].name, why);
+	bus_log_invalid(b, bus_source(b, k), kind,
+	    bus_invalid_kinds[kind].name, why);
 	free(why);
-	b->logged[kind].last_ms = now;
-	b->logged[kind].suppressed = 0;
 	return FMN_BUS_INVALID;
+}
+
+int
+fmn_bus_verify(struct fmn_bus *b, const char *origin, const struct fmn_msg *m,
+    const char *raw, size_t rawlen)
+{
+	struct fmn_sign_result *r = &b->signres;
+	size_t slot;
+	char name[64], *why;
+
+	if (b->sign == NULL || fmn_sign_verify(b->sign, m->env, raw, rawlen,
+	    r) == FMN_SIGN_VALID)
+		return 0;
+	slot = BUS_INV_COUNT + r->status;
+	if (!bus_count_invalid(b, BUS_INV_SIGNATURE, slot))
+		return -1;
+	snprintf(name, sizeof(name), "signature: %s",
+	    fmn_sign_status_name(r->status));
+	why = xasprintf("topic %.200s, msg_id %.100s: %s", m->topic,
+	    m->msg_id != NULL ? m->msg_id : "(none)", r->reason);
+	bus_log_invalid(b, origin, slot, name, why);
+	free(why);
+	return -1;
 }
 
 /*
@@ -620,6 +716,11 @@ fmn_bus_parse(struct fmn_bus *b, struct fmn_bus_raw *raw,
 		bus_invalid(b, k, BUS_INV_ENVELOPE, "topic %.200s: %s",
 		    b->topicbuf.data, cause != NULL ? cause : "invalid");
 		free(cause);
+		return FMN_BUS_INVALID;
+	}
+	/* Before anything of it is believed, gaps in "i" included. */
+	if (fmn_bus_verify(b, bus_source(b, k), m, body, blen) != 0) {
+		fmn_msg_destroy(&m);
 		return FMN_BUS_INVALID;
 	}
 	if (b->track_gaps && k != FMN_BUS_HISTORY)

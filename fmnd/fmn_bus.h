@@ -1,7 +1,8 @@
 /*
  * The bus: one ZeroMQ SUB socket per configured endpoint, subscribed to
  * the configured topic prefixes, reading 2-frame fedmsg messages (topic,
- * JSON envelope). Everything read is validated here; an invalid message
+ * JSON envelope). Everything read is validated here, its signature
+ * too when [bus] validate_signatures is on; an invalid message
  * is classified, counted, logged once per kind (then rate-limited) and
  * dropped, never fatal.
  */
@@ -90,6 +91,18 @@ enum fmn_bus_status fmn_bus_parse(struct fmn_bus *b, struct fmn_bus_raw *raw,
     struct fmn_bus_msg *out);
 
 /*
+ * With [bus] validate_signatures, check the signature of a message m
+ * parsed from raw (fmn_sign.h): 0 when it passes or nothing is checked;
+ * -1 when it is refused, counted as messages_invalid_signature (and
+ * messages_invalid) and logged with origin (an endpoint, or where else
+ * the message came from), once a minute per reason. fmn_bus_parse does
+ * it for what comes off the sockets; messages that reach the intake
+ * another way go through it too.
+ */
+int fmn_bus_verify(struct fmn_bus *b, const char *origin,
+    const struct fmn_msg *m, const char *raw, size_t rawlen);
+
+/*
  * Watch the connections: ZeroMQ drops one that sends a frame beyond
  * the hard limit (ZMQ_MAXMSGSIZE) and, being a protocol error, does not
  * reconnect it. fmnd notices (the socket monitor says disconnected,
@@ -108,7 +121,10 @@ long fmn_bus_timeout(const struct fmn_bus *b);
  */
 double fmn_bus_take_missed(struct fmn_bus *b);
 
-/* Replace the subscriptions with those of cfg (SIGHUP). */
+/*
+ * Replace the subscriptions with those of cfg, and read the signature
+ * checks' CA, CRL and policy again (SIGHUP).
+ */
 void fmn_bus_resubscribe(struct fmn_bus *b, const struct fmn_config *cfg);
 
 /* Stop reading: close the sockets (intake stops at shutdown). */

@@ -459,6 +459,12 @@ daemon_reload(struct fmn_daemon *d)
 	SWAPSTR(definitions);
 	SWAPSTR(mail_from);
 	SWAPSTR(base_url);
+	/* The intake thread reads the CA, CRL and policy again. */
+	SWAPSTR(ca_cert);
+	SWAPSTR(crl);
+	SWAPSTR(routing_policy);
+	c->validate_signatures = n.validate_signatures;
+	c->routing_nitpicky = n.routing_nitpicky;
 	for (i = 0; i < c->n_subscriptions; i++)
 		free(c->subscriptions[i]);
 	memcpy(c->subscriptions, n.subscriptions, sizeof(c->subscriptions));

@@ -16,7 +16,7 @@
 #include "fmn_util.h"
 #include "fmn_version.h"
 
-enum key_type { K_STR, K_LIST, K_INT, K_LONG, K_DOUBLE };
+enum key_type { K_STR, K_LIST, K_INT, K_LONG, K_DOUBLE, K_BOOL };
 
 /* A string key's own check: NULL when value is fine, else why not. */
 typedef const char *(*key_check)(const char *value);
@@ -93,6 +93,11 @@ static const struct key keys[] = {
 	{ "bus", "max_message_size", K_LONG, F(max_message_size), 0, 1024, 1 << 30, NULL, NULL },
 	{ "bus", "receive_hwm", K_INT, F(rcvhwm), 0, 0, INT_MAX, NULL, NULL },
 	{ "bus", "max_pending_bytes", K_LONG, F(max_pending_bytes), 0, 1 << 20, 1099511627776.0, NULL, NULL },
+	{ "bus", "validate_signatures", K_BOOL, F(validate_signatures), 0, 0, 0, NULL, NULL },
+	{ "bus", "ca_cert", K_STR, F(ca_cert), 0, 0, 0, NULL, NULL },
+	{ "bus", "crl", K_STR, F(crl), 0, 0, 0, NULL, NULL },
+	{ "bus", "routing_policy", K_STR, F(routing_policy), 0, 0, 0, NULL, NULL },
+	{ "bus", "routing_nitpicky", K_BOOL, F(routing_nitpicky), 0, 0, 0, NULL, NULL },
 	{ "facts", "definitions", K_STR, F(definitions), 0, 0, 0, NULL, NULL },
 	{ "email", "smtp", K_STR, F(smtp_url), 0, 0, 0, NULL, check_smtp },
 	{ "email", "from", K_STR, F(mail_from), 0, 0, 0, NULL, NULL },
@@ -136,6 +141,9 @@ fmn_config_init(struct fmn_config *c)
 	c->max_message_size = 1048576;
 	c->rcvhwm = 1000;
 	c->max_pending_bytes = 256L << 20;
+	/* Off for the demo's embedded bus; production turns it on. */
+	c->validate_signatures = 0;
+	c->routing_nitpicky = 0;
 	c->smtp_url = xstrdup("mbox:fmn.mbox");
 	c->mail_from = xstrdup("fmn@localhost");
 	c->starttls = xstrdup("try");
@@ -228,6 +236,20 @@ fmn_config_set(struct fmn_config *c, const char *section, const char *name,
 			return -1;
 		}
 		v[(*n)++] = xstrdup(value);
+		return 0;
+	}
+	case K_BOOL: {
+		int *p = (int *)(base + k->off);
+
+		if (config_word_in(value, "yes|true|on|1"))
+			*p = 1;
+		else if (config_word_in(value, "no|false|off|0"))
+			*p = 0;
+		else {
+			fmn_set_cause(cause, "[%s] %s: \"%s\" is not yes or "
+			    "no", section, name, value);
+			return -1;
+		}
 		return 0;
 	}
 	default:

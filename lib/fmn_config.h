@@ -23,6 +23,11 @@ struct fmn_config {
 	long	 max_message_size;	/* max_message_size = 1048576 bytes */
 	int	 rcvhwm;		/* receive_hwm = 1000 messages */
 	long	 max_pending_bytes;	/* max_pending_bytes = 268435456 */
+	int	 validate_signatures;	/* validate_signatures = no */
+	char	*ca_cert;		/* ca_cert = PEM file: the fedmsg CA */
+	char	*crl;			/* crl = PEM file (optional) */
+	char	*routing_policy;	/* routing_policy = JSON file: topic -> [certificate CN] */
+	int	 routing_nitpicky;	/* routing_nitpicky = no (yes: refuse a topic not in the policy) */
 
 	/* [facts] */
 	char	*definitions;		/* definitions = FILE (extra, optional) */

@@ -22,6 +22,7 @@ static const char *const counter_names[FMN_C_COUNT] = {
 	[FMN_C_INVALID_JSON] = "messages_invalid_json",
 	[FMN_C_INVALID_TOPIC] = "messages_invalid_topic",
 	[FMN_C_INVALID_ENVELOPE] = "messages_invalid_envelope",
+	[FMN_C_INVALID_SIGNATURE] = "messages_invalid_signature",
 	[FMN_C_RULE_ERRORS] = "rule_errors",
 	[FMN_C_NOTIFICATIONS_QUEUED] = "notifications_queued",
 	[FMN_C_NOTIFICATIONS_BATCHED] = "notifications_batched",

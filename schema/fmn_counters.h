@@ -21,6 +21,7 @@ enum fmn_counter {
 	FMN_C_INVALID_JSON,		/* the body does not parse */
 	FMN_C_INVALID_TOPIC,		/* frame topic != envelope topic */
 	FMN_C_INVALID_ENVELOPE,		/* JSON, but not a fedmsg envelope */
+	FMN_C_INVALID_SIGNATURE,	/* refused by the signature check */
 	FMN_C_RULE_ERRORS,		/* rules that failed to evaluate */
 	FMN_C_NOTIFICATIONS_QUEUED,	/* notifications created */
 	FMN_C_NOTIFICATIONS_BATCHED,	/* of which held for a digest */

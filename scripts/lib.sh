@@ -6,11 +6,14 @@ FMN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Everything the build, the demo and the test suite use. The install test
 # formats the man pages (groff-base), has systemd-analyze check the unit
 # and its man: links (systemd, man-db) and systemd-sysusers the user.
+# OpenSSL checks fedmsg signatures; the publisher signs with
+# python3-cryptography.
 FMN_PACKAGES=(
 	build-essential cmake pkg-config
 	libzmq3-dev libsqlite3-dev libcurl4-openssl-dev libircclient-dev
 	libpcre2-dev libjansson-dev libinih-dev libsystemd-dev libmicrohttpd-dev
-	python3 python3-zmq python3-aiosmtpd ngircd sqlite3
+	libssl-dev
+	python3 python3-zmq python3-aiosmtpd python3-cryptography ngircd sqlite3
 	groff-base man-db systemd
 )
 

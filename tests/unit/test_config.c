@@ -99,3 +99,38 @@ TEST(missing_file_is_an_error)
 	free(cause);
 	fmn_config_free(&c);
 }
+
+TEST(signature_keys_and_booleans)
+{
+	struct fmn_config c, d;
+	char *cause = NULL;
+	char *path = write_tmp("[bus]\nvalidate_signatures = yes\n"
+	    "ca_cert = /etc/pki/fedmsg/ca.crt\ncrl = /etc/pki/fedmsg/crl.pem\n"
+	    "routing_policy = /etc/fmn/policy.json\nrouting_nitpicky = true\n");
+
+	fmn_config_init(&c);
+	CHECK_INT(c.validate_signatures, 0);
+	CHECK_INT(c.routing_nitpicky, 0);
+	CHECK(c.ca_cert == NULL && c.crl == NULL && c.routing_policy == NULL);
+	CHECK_INT(fmn_config_load(&c, path, &cause), 0);
+	CHECK_INT(c.validate_signatures, 1);
+	CHECK_INT(c.routing_nitpicky, 1);
+	CHECK_STR(c.ca_cert, "/etc/pki/fedmsg/ca.crt");
+	CHECK_STR(c.crl, "/etc/pki/fedmsg/crl.pem");
+	CHECK_STR(c.routing_policy, "/etc/fmn/policy.json");
+	fmn_config_copy(&d, &c);
+	CHECK_STR(d.ca_cert, c.ca_cert);
+	CHECK(d.ca_cert != c.ca_cert);
+	CHECK_INT(d.validate_signatures, 1);
+	fmn_config_free(&d);
+	CHECK_INT(fmn_config_set(&c, "bus", "validate_signatures", "off",
+	    &cause), 0);
+	CHECK_INT(c.validate_signatures, 0);
+	CHECK_INT(fmn_config_set(&c, "bus", "routing_nitpicky", "maybe",
+	    &cause), -1);
+	CHECK(cause != NULL && strstr(cause, "yes or no") != NULL);
+	free(cause);
+	fmn_config_free(&c);
+	unlink(path);
+	free(path);
+}
