@@ -334,13 +334,20 @@ def _serve():
                  else float(args.delay),
                  refuse_content=args.refuse_content.encode()
                  if args.refuse_content else None)
+    # Blocked before the server's threads start, so they inherit the
+    # mask and the main thread takes the signal with sigwait: a Python
+    # handler calling Event.set() can deadlock if it runs while the main
+    # thread holds the event's lock.
+    stops = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stops)
     srv.start()
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: done.set())
-    signal.signal(signal.SIGINT, lambda *a: done.set())
-    while not done.wait(3600):
-        pass
-    srv.stop()
+    signal.sigwait(stops)
+    # Open connections are dropped; a stop that hangs does not keep the
+    # process (and the test that waits for it) alive.
+    t = threading.Thread(target=srv.stop, daemon=True)
+    t.start()
+    t.join(5)
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -141,13 +141,25 @@ server_start(struct harness *h, const char *const *extra)
 static void
 server_stop(struct harness *h)
 {
+	struct timespec ts = { 0, 20 * 1000000 };
+	int64_t deadline = fmn_monotonic_ms() + 10000;
 	int status;
 
-	if (h->server > 0) {
-		kill(h->server, SIGTERM);
-		waitpid(h->server, &status, 0);
-		h->server = -1;
+	if (h->server <= 0)
+		return;
+	kill(h->server, SIGTERM);
+	/* Bounded: a server that does not go is killed, and said so. */
+	while (waitpid(h->server, &status, WNOHANG) == 0) {
+		if (fmn_monotonic_ms() > deadline) {
+			fprintf(stderr, "SMTP server %d ignored SIGTERM for "
+			    "10 s; killed\n", (int)h->server);
+			kill(h->server, SIGKILL);
+			waitpid(h->server, &status, 0);
+			break;
+		}
+		nanosleep(&ts, NULL);
 	}
+	h->server = -1;
 }
 
 static int
