@@ -3,6 +3,7 @@ against a temporary database, find free ports, dump a database."""
 
 import json
 import os
+import random
 import shutil
 import socket
 import sqlite3
@@ -111,13 +112,32 @@ def dump(db):
         con.close()
 
 
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A TCP port on 127.0.0.1 that nothing listens on right now, drawn
+    below the kernel's ephemeral range: a port the kernel hands out (bind
+    to 0) is also what it gives the next outgoing connection of any test
+    running beside this one, which then holds it when the test binds."""
+    low = min(_ephemeral_low(), 65536)
+    first = 10000 if low > 12000 else 1024
+    for _ in range(200):
+        port = random.randrange(first, low)
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        return port
+    raise AssertionError("no free port in %d..%d" % (first, low - 1))
 
 
 def sanitized():

@@ -36,6 +36,8 @@ import ssl
 import threading
 import time
 
+import fmntest
+
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult
 
@@ -61,14 +63,6 @@ class Mail:
     def __repr__(self):
         return "Mail(%r -> %r, %d bytes)" % (self.mail_from, self.rcpt_tos,
                                             len(self.data))
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class _Handler:
@@ -160,7 +154,7 @@ class Server:
         after DATA with 554 5.7.1."""
         self.tls = tls
         self.auth = auth
-        self.port = port or _free_port()
+        self.port = port or fmntest.free_port()
         self.reject = set(a.lower() for a in reject)
         self.spool = spool
         self.data_delay = data_delay

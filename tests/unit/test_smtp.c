@@ -59,24 +59,41 @@ on_done(void *arg, long long id, enum fmn_result result, const char *error)
 	h->n_done++;
 }
 
+/*
+ * A port nothing listens on, drawn below the kernel's ephemeral range:
+ * one the kernel hands out (bind to 0) is also what it gives the next
+ * outgoing connection of a test running beside this one.
+ */
 static int
 free_port(void)
 {
 	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+	FILE *f;
+	int low = 32768, first, port, fd, i;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
-		close(fd);
-		return -1;
+	if ((f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) !=
+	    NULL) {
+		if (fscanf(f, "%d", &low) != 1 || low < 2048 || low > 65536)
+			low = 32768;
+		fclose(f);
 	}
-	port = ntohs(sa.sin_port);
-	close(fd);
-	return port;
+	first = low > 12000 ? 10000 : 1024;
+	srand((unsigned)getpid() ^ (unsigned)fmn_monotonic_ms());
+	for (i = 0; i < 200; i++) {
+		port = first + rand() % (low - first);
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+			return -1;
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sa.sin_port = htons((uint16_t)port);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(fd);
+			return port;
+		}
+		close(fd);
+	}
+	return -1;
 }
 
 static int
