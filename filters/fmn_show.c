@@ -1,12 +1,11 @@
 /*
  * Reading one user's configuration out of the database as JSON: the
- * same shape `fmnctl user show --json` prints and `fmnctl export` writes.
+ * same shape `fmnctl user show --json` prints (locally, or through the
+ * API of fmnd) and `fmnctl export` writes.
  */
-#include "ctl_show.h"
+#include "fmn_show.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "fmn_rule.h"
 #include "fmn_store.h"
@@ -28,7 +27,7 @@ col_text(sqlite3_stmt *st, int i)
 	return s ? s : "";
 }
 
-struct ctl_show {
+struct fmn_show {
 	sqlite3_stmt	*user;
 	sqlite3_stmt	*dests;
 	sqlite3_stmt	*prefs;
@@ -36,10 +35,10 @@ struct ctl_show {
 	sqlite3_stmt	*rules;
 };
 
-struct ctl_show *
-ctl_show_new(sqlite3 *db, char **cause)
+struct fmn_show *
+fmn_show_new(sqlite3 *db, char **cause)
 {
-	struct ctl_show *s = xcalloc(1, sizeof(*s));
+	struct fmn_show *s = xcalloc(1, sizeof(*s));
 
 	if ((s->user = fmn_store_prepare(db, "SELECT name FROM users WHERE "
 	    "id = ?", cause)) == NULL ||
@@ -55,14 +54,14 @@ ctl_show_new(sqlite3 *db, char **cause)
 	    (s->rules = fmn_store_prepare(db, "SELECT kind, argument, negated "
 	    "FROM rules WHERE filter_id = ? ORDER BY position, id",
 	    cause)) == NULL)
-		ctl_show_free(&s);
+		fmn_show_free(&s);
 	return s;
 }
 
 void
-ctl_show_free(struct ctl_show **sp)
+fmn_show_free(struct fmn_show **sp)
 {
-	struct ctl_show *s = *sp;
+	struct fmn_show *s = *sp;
 
 	if (s == NULL)
 		return;
@@ -76,7 +75,7 @@ ctl_show_free(struct ctl_show **sp)
 }
 
 json_t *
-ctl_show_rules(struct ctl_show *s, long long filter_id)
+fmn_show_rules(struct fmn_show *s, long long filter_id)
 {
 	sqlite3_stmt *st = s->rules;
 	json_t *rules = json_array();
@@ -101,7 +100,7 @@ ctl_show_rules(struct ctl_show *s, long long filter_id)
 }
 
 json_t *
-ctl_show_broken(sqlite3_stmt *st, int col)
+fmn_show_broken(sqlite3_stmt *st, int col)
 {
 	if (sqlite3_column_type(st, col) == SQLITE_NULL)
 		return json_null();
@@ -109,19 +108,8 @@ ctl_show_broken(sqlite3_stmt *st, int col)
 	    "since", sqlite3_column_double(st, col + 1));
 }
 
-void
-ctl_show_time(char *buf, size_t len, double t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		snprintf(buf, len, "%.0f", t);
-}
-
 static json_t *
-show_filters(struct ctl_show *s, long long pref_id, int state)
+show_filters(struct fmn_show *s, long long pref_id, int state)
 {
 	sqlite3_stmt *st = s->filters;
 	json_t *arr = json_array();
@@ -131,12 +119,12 @@ show_filters(struct ctl_show *s, long long pref_id, int state)
 		json_t *f = json_pack("{s:s, s:b, s:o}",
 		    "name", col_text(st, 1),
 		    "active", sqlite3_column_int(st, 2),
-		    "rules", ctl_show_rules(s, sqlite3_column_int64(st, 0)));
+		    "rules", fmn_show_rules(s, sqlite3_column_int64(st, 0)));
 
 		if (sqlite3_column_int(st, 3))
 			json_object_set_new(f, "oneshot", json_true());
 		if (state && sqlite3_column_type(st, 4) != SQLITE_NULL)
-			json_object_set_new(f, "broken", ctl_show_broken(st, 4));
+			json_object_set_new(f, "broken", fmn_show_broken(st, 4));
 		json_array_append_new(arr, f);
 	}
 	sqlite3_reset(st);
@@ -144,7 +132,7 @@ show_filters(struct ctl_show *s, long long pref_id, int state)
 }
 
 json_t *
-ctl_show_user(struct ctl_show *s, long long uid, int state)
+fmn_show_user(struct fmn_show *s, long long uid, int state)
 {
 	sqlite3_stmt *st;
 	json_t *u, *dests = json_array(), *prefs = json_array();
@@ -192,61 +180,4 @@ ctl_show_user(struct ctl_show *s, long long uid, int state)
 	json_object_set_new(u, "destinations", dests);
 	json_object_set_new(u, "preferences", prefs);
 	return u;
-}
-
-static const char *
-onoff(const json_t *o, const char *key)
-{
-	return json_is_true(json_object_get(o, key)) ? "on" : "off";
-}
-
-void
-ctl_show_user_text(const json_t *u)
-{
-	size_t i, j, k;
-	json_t *d, *p, *f, *r;
-
-	printf("user %s\n", json_string_value(json_object_get(u, "name")));
-	printf("destinations:\n");
-	if (json_array_size(json_object_get(u, "destinations")) == 0)
-		printf("  (none)\n");
-	json_array_foreach(json_object_get(u, "destinations"), i, d) {
-		const char *st = json_is_true(json_object_get(d, "confirmed")) ?
-		    "confirmed" : "pending";
-
-		printf("  %-5s %s (%s%s%s)\n",
-		    json_string_value(json_object_get(d, "context")),
-		    json_string_value(json_object_get(d, "address")), st,
-		    json_is_true(json_object_get(d, "failing")) ?
-		    ", failing: " : "",
-		    json_is_true(json_object_get(d, "failing")) ?
-		    json_string_value(json_object_get(d, "last_error")) : "");
-	}
-	json_array_foreach(json_object_get(u, "preferences"), i, p) {
-		json_t *bd = json_object_get(p, "batch_delta");
-		json_t *bc = json_object_get(p, "batch_count");
-
-		printf("preference %s: %s, verbose %s, markup %s",
-		    json_string_value(json_object_get(p, "context")),
-		    json_is_true(json_object_get(p, "enabled")) ? "enabled" :
-		    "disabled", onoff(p, "verbose"), onoff(p, "markup"));
-		if (json_is_integer(bd))
-			printf(", digest every %llds",
-			    (long long)json_integer_value(bd));
-		if (json_is_integer(bc))
-			printf(", digest of %lld", (long long)json_integer_value(bc));
-		printf("\n");
-		json_array_foreach(json_object_get(p, "filters"), j, f) {
-			json_t *b = json_object_get(f, "broken");
-
-			printf("  %zu. \"%s\"%s%s%s%s\n", j + 1,
-			    json_string_value(json_object_get(f, "name")),
-			    json_is_true(json_object_get(f, "active")) ? "" :
-			    " (inactive)", b != NULL ? " (broken: " : "",
-			    b != NULL ? json_string_value(json_object_get(b,
-			    "reason")) : "", b != NULL ? ")" : "");
-			json_array_foreach(json_object_get(f, "rules"), k, r)
-				printf("       %s\n", json_string_value(r));
-		}
-	}
 }

@@ -53,5 +53,10 @@ CTL_OPTIONAL(ctl_status);
 CTL_OPTIONAL(ctl_queue);
 /* ctl_history.c */
 CTL_OPTIONAL(ctl_history);
+/* ctl_token.c, ctl_recent.c */
+CTL_HANDLER(ctl_token_create);
+CTL_HANDLER(ctl_token_list);
+CTL_HANDLER(ctl_token_rm);
+CTL_HANDLER(ctl_notifications);
 
 #endif
