@@ -188,7 +188,7 @@ usage_all(FILE *f)
 	    "  --help        this text; `fmnctl COMMAND --help` for one command\n"
 	    "  --version     print the version\n\nCommands:\n", f);
 	for (i = 0; i < FMN_NELEM(cmds); i++)
-		fprintf(f, "  %-16s%c%s\n", cmds[i].name,
+		fprintf(f, "  %-16s %c %s\n", cmds[i].name,
 		    cmds[i].flags & CTL_REMOTE ? '*' : ' ', cmds[i].summary);
 	fputs("\nWith a server, the commands marked * go through its API; the\n"
 	    "others work on the server's database only.\n"

@@ -177,6 +177,7 @@ confirm_do(struct fmn_http *h, const char *key, const char *secret,
 	struct http_deadline dl;
 	char *cause = NULL;
 	sqlite3 *db;
+	json_t *args;
 
 	if ((db = http_db_take(h, 1, &dl, &cause)) == NULL) {
 		free(cause);
@@ -187,8 +188,9 @@ confirm_do(struct fmn_http *h, const char *key, const char *secret,
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.db = db;
 	ctx.now = fmn_now();
-	fmn_ops_run(&ctx, FMN_OP_DEST_CONFIRM, json_pack("{s:s}", "secret",
-	    secret), &res);
+	args = json_pack("{s:s}", "secret", secret);
+	fmn_ops_run(&ctx, FMN_OP_DEST_CONFIRM, args, &res);
+	json_decref(args);
 	http_db_give(h, 1, db);
 	switch (res.status) {
 	case FMN_OPS_OK:
