@@ -12,7 +12,6 @@ import mailbox
 import os
 import re
 import socket
-import sqlite3
 import subprocess
 
 from apitest import Api, config, pending

@@ -10,7 +10,6 @@ loopback only."""
 import json
 import random
 import re
-import socket
 
 from apitest import Api, config
 import fmndtest
@@ -115,21 +114,7 @@ def token(rng, good):
 def send(port, source, raw):
     """The answer's status, or None when the server closed the
     connection without one (a request it refused to read)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=30,
-                                 source_address=(source, 0))
-    data = b""
-    try:
-        s.sendall(raw)
-        s.shutdown(socket.SHUT_WR)
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    except OSError:
-        pass
-    finally:
-        s.close()
+    data = fmntest.raw_http(port, raw, source)
     if not data:
         return None, b""
     m = re.match(rb"HTTP/1\.[01] (\d{3})", data)
