@@ -96,10 +96,14 @@ remote_file_read(struct remote_file *f)
 		f->error = xasprintf("it holds a token and others may read "
 		    "it; chmod 600 %s", f->path);
 	fclose(fp);
-	if (f->error != NULL || rc != 0) {
-		fprintf(stderr, "fmnctl: %s%s%d: %s\n", f->path,
-		    rc > 0 ? ":" : "", rc > 0 ? rc : 0,
+	if (rc > 0) {
+		fprintf(stderr, "fmnctl: %s:%d: %s\n", f->path, rc,
 		    f->error != NULL ? f->error : "syntax error");
+		return -1;
+	}
+	if (f->error != NULL || rc != 0) {
+		fprintf(stderr, "fmnctl: %s: %s\n", f->path,
+		    f->error != NULL ? f->error : "cannot be read");
 		return -1;
 	}
 	return 0;

@@ -199,7 +199,7 @@ http_api(struct fmn_http *h, struct MHD_Connection *conn,
 				    "in %d s; refused for %d s", key,
 				    HTTP_AUTH_FAILURES, HTTP_AUTH_WINDOW,
 				    HTTP_AUTH_WINDOW);
-			log_info("http: api: an invalid token from %s", key);
+			log_debug("http: api: an invalid token from %s", key);
 			api_unauthorized(a, "the token is not valid (unknown, "
 			    "removed or mistyped)");
 		}
