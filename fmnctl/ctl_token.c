@@ -52,7 +52,7 @@ int
 ctl_token_list(struct fmn_ctl *ctl, int argc, char **argv)
 {
 	sqlite3_stmt *st;
-	json_t *arr = json_array(), *t;
+	json_t *arr, *t;
 	long long uid = 0;
 	char made[64], used[64];
 	size_t i;
@@ -70,6 +70,7 @@ ctl_token_list(struct fmn_ctl *ctl, int argc, char **argv)
 	if (st == NULL)
 		return ctl_error(ctl, "database: %s", sqlite3_errmsg(ctl->db));
 	sqlite3_bind_int64(st, 1, uid);
+	arr = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		t = json_pack("{s:I, s:s, s:b, s:f}",
 		    "id", (json_int_t)sqlite3_column_int64(st, 0),
