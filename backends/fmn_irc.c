@@ -567,7 +567,7 @@ irc_deliver(struct fmn_backend *b, const struct fmn_delivery *d)
 	nicklen = strlen(irc->nick);
 	if (nicklen < strlen(cfg->irc_nick) + 3)
 		nicklen = strlen(cfg->irc_nick) + 3;
-	fmn_irc_format(d, (size_t)cfg->irc_digest_lines,
+	fmn_irc_format(d, (size_t)cfg->irc_digest_lines, cfg->http_base_url,
 	    fmn_irc_text_max(nicklen, strlen(d->address)), &lines);
 
 	dl = xcalloc(1, sizeof(*dl));

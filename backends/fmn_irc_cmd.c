@@ -12,9 +12,8 @@
 
 #define CMD_MAX_FILTERS	20	/* "list filters" shows this many per account */
 
-static const char refusal[] =
-    "Sorry, I only take commands from nicks registered with fmn. If this "
-    "is your nick, add it as an IRC destination with fmnctl first.";
+/* One line, whatever the command: a stranger learns nothing of who uses fmn. */
+#define REFUSAL	"Sorry, I only take commands from nicks registered with fmn."
 static const char confirm_failed[] =
     "That confirmation code is not valid for this nick, or it has expired.";
 
@@ -109,14 +108,37 @@ owner_seen(const struct owners *o, size_t i)
 	return 0;
 }
 
+/*
+ * How a stranger gets started, in the one line of the refusal, the same
+ * for every nick: with fmnd's API (base_url), from their own machine;
+ * else through an admin.
+ */
+static void
+cmd_refuse(const char *base_url, struct fmn_irc_lines *reply)
+{
+	if (base_url != NULL && *base_url != '\0')
+		fmn_irc_lines_take(reply, xasprintf(REFUSAL " To start: get a "
+		    "token (%s says how), then run fmnctl --server %s dest add "
+		    "YOURNAME irc YOURNICK, and confirm the code I send.",
+		    base_url, base_url));
+	else
+		fmn_irc_lines_add(reply, REFUSAL " To start, ask an admin of "
+		    "fmn to add your nick as your IRC destination (fmnctl dest "
+		    "add YOURNAME irc YOURNICK), then confirm the code I send.");
+}
+
 static int
-cmd_help(struct fmn_irc_lines *reply)
+cmd_help(const char *base_url, struct fmn_irc_lines *reply)
 {
 	fmn_irc_lines_add(reply, "I send fmn notifications. Commands:");
 	fmn_irc_lines_add(reply, "help: this text. stop: pause your IRC "
 	    "notifications. start: resume them.");
 	fmn_irc_lines_add(reply, "list filters: what you are subscribed to. "
 	    "confirm CODE: confirm this nick as a destination.");
+	if (base_url != NULL && *base_url != '\0')
+		fmn_irc_lines_take(reply, xasprintf("Your filters and "
+		    "destinations: fmnctl --server %s (%s says how).", base_url,
+		    base_url));
 	return 0;
 }
 
@@ -296,8 +318,8 @@ cmd_confirm(sqlite3 *db, const struct owners *o, const char *secret,
 
 int
 fmn_irc_cmd_handle(sqlite3 *db, enum fmn_irc_casemap cm, const char *nick,
-    const char *text, double now, struct fmn_irc_lines *reply,
-    enum fmn_irc_cmd_who *who, char **cause)
+    const char *text, const char *base_url, double now,
+    struct fmn_irc_lines *reply, enum fmn_irc_cmd_who *who, char **cause)
 {
 	struct owners o = { NULL, 0, 0 };
 	struct fmn_buf clean;
@@ -342,9 +364,9 @@ fmn_irc_cmd_handle(sqlite3 *db, enum fmn_irc_casemap cm, const char *nick,
 		if (confirmed)
 			*who = FMN_IRC_CMD_CONFIRMED;
 	} else if (!owner)
-		fmn_irc_lines_add(reply, refusal);
+		cmd_refuse(base_url, reply);
 	else if (strcmp(word, "help") == 0 || strcmp(word, "?") == 0)
-		rc = cmd_help(reply);
+		rc = cmd_help(base_url, reply);
 	else if (strcmp(word, "stop") == 0 && *arg == '\0')
 		rc = cmd_enable(db, &o, 0, reply, cause);
 	else if (strcmp(word, "start") == 0 && *arg == '\0')

@@ -373,8 +373,9 @@ irc_on_privmsg(irc_session_t *s, const char *event, const char *origin,
 		free(key);
 		return;
 	}
-	if (fmn_irc_cmd_handle(db, irc->cm, origin, params[1], fmn_now(),
-	    &reply, &who, &cause) != 0) {
+	if (fmn_irc_cmd_handle(db, irc->cm, origin, params[1],
+	    irc->b->cfg->http_base_url, fmn_now(), &reply, &who,
+	    &cause) != 0) {
 		log_warn("irc: command from %s: %s", origin,
 		    cause ? cause : "failed");
 		free(cause);

@@ -397,8 +397,8 @@ format_digest(const struct fmn_delivery *d, size_t digest_lines, size_t max,
 }
 
 static void
-format_confirm(const struct fmn_delivery *d, size_t max,
-    struct fmn_irc_lines *out)
+format_confirm(const struct fmn_delivery *d, const char *base_url,
+    size_t max, struct fmn_irc_lines *out)
 {
 	struct fmn_buf b, secret;
 	const char *sec;
@@ -422,7 +422,15 @@ format_confirm(const struct fmn_delivery *d, size_t max,
 	fmn_buf_printf(&b, "confirm %s", sec);
 	if (d->markup)
 		fmn_buf_adds(&b, FMN_IRC_RESET);
-	fmn_buf_printf(&b, " (or run: fmnctl dest confirm %s)", sec);
+	if (base_url != NULL && *base_url != '\0') {
+		fmn_buf_adds(&b, " (or open ");
+		fmn_irc_sanitize(&b, base_url);
+		/* One slash between the base and the path. */
+		while (b.len > 0 && b.data[b.len - 1] == '/')
+			b.data[--b.len] = '\0';
+		fmn_buf_printf(&b, "/confirm/%s)", sec);
+	} else
+		fmn_buf_printf(&b, " (or run: fmnctl dest confirm %s)", sec);
 	fmn_irc_split(b.data, max, out);
 
 	fmn_buf_reset(&b);
@@ -440,14 +448,14 @@ format_confirm(const struct fmn_delivery *d, size_t max,
 }
 
 void
-fmn_irc_format(const struct fmn_delivery *d, size_t digest_lines, size_t max,
-    struct fmn_irc_lines *out)
+fmn_irc_format(const struct fmn_delivery *d, size_t digest_lines,
+    const char *base_url, size_t max, struct fmn_irc_lines *out)
 {
 	struct fmn_buf b;
 
 	switch (d->kind) {
 	case FMN_DELIVERY_CONFIRM:
-		format_confirm(d, max, out);
+		format_confirm(d, base_url, max, out);
 		return;
 	case FMN_DELIVERY_DIGEST:
 		if (d->n_notices + d->n_omitted > 1) {

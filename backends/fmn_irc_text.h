@@ -90,9 +90,10 @@ size_t fmn_irc_text_max(size_t nicklen, size_t targetlen);
  * Render a delivery as the lines the bot sends to its nick, each at most
  * max bytes: a notification (subtitle and link), a digest (a summary
  * line, at most digest_lines entries of one line each, then "and K
- * more") or a confirmation request. mIRC colours when d->markup.
+ * more") or a confirmation request, with its link under base_url (fmnd's
+ * [http] base_url) when not NULL. mIRC colours when d->markup.
  */
 void fmn_irc_format(const struct fmn_delivery *d, size_t digest_lines,
-    size_t max, struct fmn_irc_lines *out);
+    const char *base_url, size_t max, struct fmn_irc_lines *out);
 
 #endif

@@ -414,6 +414,20 @@ shell_quote(struct fmn_buf *out, const char *s, int always)
 	fmn_buf_addc(out, '\'');
 }
 
+/* BASE_URL followed by path, without a doubled slash. */
+static void
+base_link(struct fmn_buf *out, const char *base, const char *path)
+{
+	char *b = clean_header_dup(base);
+	size_t n = strlen(b);
+
+	while (n > 0 && b[n - 1] == '/')
+		b[--n] = '\0';
+	fmn_buf_adds(out, b);
+	fmn_buf_adds(out, path);
+	free(b);
+}
+
 static const char *
 ctx_of(const struct fmn_delivery *d)
 {
@@ -642,6 +656,14 @@ body_footer(struct fmn_buf *out, const struct fmn_delivery *d,
 	fmn_buf_adds(out, "To stop all of them: fmnctl pref set ");
 	shell_quote(out, user, 0);
 	fmn_buf_printf(out, " %s --disable\n", ctx_of(d));
+	/* With the API, the same commands work from the reader's machine. */
+	if (cfg->http_base_url != NULL && *cfg->http_base_url != '\0') {
+		fmn_buf_adds(out, "(from your machine: fmnctl --server ");
+		clean_text(out, cfg->http_base_url, CLEAN_HEADER);
+		fmn_buf_adds(out, " ...; how: ");
+		base_link(out, cfg->http_base_url, "/");
+		fmn_buf_adds(out, ")\n");
+	}
 	if (cfg->base_url != NULL && *cfg->base_url != '\0') {
 		fmn_buf_adds(out, "Your settings:       ");
 		clean_text(out, cfg->base_url, CLEAN_HEADER);
@@ -742,7 +764,8 @@ body_digest(struct fmn_buf *out, const struct fmn_delivery *d,
 }
 
 static void
-body_confirm(struct fmn_buf *out, const struct fmn_delivery *d)
+body_confirm(struct fmn_buf *out, const struct fmn_delivery *d,
+    const struct fmn_config *cfg)
 {
 	char *secret = clean_header_dup(d->secret != NULL ? d->secret : "");
 
@@ -751,7 +774,16 @@ body_confirm(struct fmn_buf *out, const struct fmn_delivery *d)
 	clean_text(out, d->user, CLEAN_HEADER);
 	fmn_buf_adds(out, " to this address (");
 	clean_text(out, d->address, CLEAN_HEADER);
-	fmn_buf_adds(out, ").\n\nTo confirm, run:\n\n    fmnctl dest confirm ");
+	if (cfg->http_base_url != NULL && *cfg->http_base_url != '\0') {
+		/* The secret is hex: nothing in it needs escaping in a URL. */
+		fmn_buf_adds(out, ").\n\nTo confirm, open this link and press "
+		    "the button on the page:\n\n    ");
+		base_link(out, cfg->http_base_url, "/confirm/");
+		fmn_buf_adds(out, secret);
+		fmn_buf_adds(out, "\n\nor run:\n\n    fmnctl dest confirm ");
+	} else
+		fmn_buf_adds(out, ").\n\nTo confirm, run:\n\n    fmnctl dest "
+		    "confirm ");
 	shell_quote(out, secret, 0);
 	fmn_buf_adds(out, "\n\nThe secret is: ");
 	fmn_buf_adds(out, secret);
@@ -886,7 +918,7 @@ fmn_mail_format(const struct fmn_delivery *d, const struct fmn_config *cfg,
 		    d->n_notices + d->n_omitted == 1 ? "" : "s");
 		break;
 	case FMN_DELIVERY_CONFIRM:
-		body_confirm(&body, d);
+		body_confirm(&body, d, cfg);
 		fmn_buf_adds(&subject, "fmn: confirm notifications for ");
 		clean_text(&subject, d->user, CLEAN_HEADER);
 		break;

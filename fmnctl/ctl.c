@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "ctl_cmds.h"
-#include "ctl_show.h"
 #include "fmn_config.h"
+#include "fmn_show.h"
 #include "fmn_store.h"
 #include "fmn_version.h"
 
@@ -24,7 +24,7 @@ static const struct ctl_cmd cmds[] = {
 	{ "user add", "USER", "add a user", NULL, ctl_user_add, CTL_CREATES },
 	{ "user list", "", "list users", NULL, ctl_user_list, 0 },
 	{ "user show", "USER", "show a user's destinations, preferences and "
-	  "filters", NULL, ctl_user_show, 0 },
+	  "filters", NULL, ctl_user_show, CTL_REMOTE },
 	{ "user rm", "USER", "remove a user and everything that is theirs",
 	  NULL, ctl_user_rm, 0 },
 	{ "alias add", "ALIAS ACCOUNT", "map a name seen on the bus (an e-mail "
@@ -39,13 +39,17 @@ static const struct ctl_cmd cmds[] = {
 	  "Without --confirmed the destination is pending: fmnd sends it a\n"
 	  "secret, and it receives nothing else until `fmnctl dest confirm\n"
 	  "SECRET` (or, on IRC, `confirm SECRET` to the bot). The secret\n"
-	  "expires after --expires seconds (default 86400).", ctl_dest_add, 0 },
+	  "expires after --expires seconds (default 86400). Through the API,\n"
+	  "only an admin token may use --confirmed, and only it is shown the\n"
+	  "secret: the confirmation (a link, or the bot's code) goes to the\n"
+	  "address.", ctl_dest_add, CTL_REMOTE },
 	{ "dest confirm", "SECRET", "confirm a pending destination", NULL,
-	  ctl_dest_confirm, 0 },
-	{ "dest list", "[USER]", "list destinations", NULL, ctl_dest_list,
-	  0 },
+	  ctl_dest_confirm, CTL_REMOTE },
+	{ "dest list", "[USER]", "list destinations", "Through the API with "
+	  "a user's token, without USER: that user's.", ctl_dest_list,
+	  CTL_REMOTE },
 	{ "dest rm", "USER CONTEXT ADDRESS", "remove a destination", NULL,
-	  ctl_dest_rm, 0 },
+	  ctl_dest_rm, CTL_REMOTE },
 	{ "dest reset", "USER CONTEXT ADDRESS", "clear a destination's failing "
 	  "mark so that it is delivered to again",
 	  "fmnd marks a destination failing when its server refuses it for\n"
@@ -58,22 +62,23 @@ static const struct ctl_cmd cmds[] = {
 	  "create or change a user's preference for a context",
 	  "--batch-delta and --batch-count hold notifications and send one\n"
 	  "digest when either is reached; \"none\" turns a threshold off.",
-	  ctl_pref_set, 0 },
-	{ "pref list", "[USER]", "list preferences", NULL, ctl_pref_list,
-	  0 },
+	  ctl_pref_set, CTL_REMOTE },
+	{ "pref list", "[USER]", "list preferences", "Through the API with a "
+	  "user's token, without USER: that user's.", ctl_pref_list,
+	  CTL_REMOTE },
 	{ "filter add", "USER CONTEXT NAME RULE... [--inactive] [--oneshot]",
 	  "add a filter at the end of a preference's list",
 	  "Each RULE is one [!]KIND:ARGUMENT token; see `fmnctl rules`. All\n"
 	  "rules are checked before anything is written. The preference is\n"
 	  "created (enabled, unbatched) if the user has none for CONTEXT.",
-	  ctl_filter_add, 0 },
+	  ctl_filter_add, CTL_REMOTE },
 	{ "filter list", "USER [CONTEXT]", "list a user's filters in order",
 	  "A filter fmnd marked broken says so, with the reason.",
-	  ctl_filter_list, 0 },
+	  ctl_filter_list, CTL_REMOTE },
 	{ "filter show", "USER CONTEXT NAME", "show a filter and its rules",
-	  NULL, ctl_filter_show, 0 },
+	  NULL, ctl_filter_show, CTL_REMOTE },
 	{ "filter rm", "USER CONTEXT NAME", "remove a filter", NULL,
-	  ctl_filter_rm, 0 },
+	  ctl_filter_rm, CTL_REMOTE },
 	{ "filter enable", "USER CONTEXT NAME", "make a filter active and clear "
 	  "its broken mark",
 	  "fmnd marks a filter broken when its regexes keep going over the\n"
@@ -83,26 +88,38 @@ static const struct ctl_cmd cmds[] = {
 	  "status` show the mark and the reason. Enabling the filter clears\n"
 	  "the mark: fmnd tries it again, and marks it again if it keeps\n"
 	  "failing. A filter removed and added anew has no mark.",
-	  ctl_filter_enable, 0 },
+	  ctl_filter_enable, CTL_REMOTE },
 	{ "filter disable", "USER CONTEXT NAME", "make a filter inactive", NULL,
-	  ctl_filter_disable, 0 },
+	  ctl_filter_disable, CTL_REMOTE },
 	{ "filter move", "USER CONTEXT NAME POSITION",
-	  "move a filter to POSITION (1 is first)", NULL, ctl_filter_move, 0 },
+	  "move a filter to POSITION (1 is first)", NULL, ctl_filter_move,
+	  CTL_REMOTE },
 	{ "filter defaults", "USER CONTEXT",
 	  "add the standard filters for a new user (see docs/filters.md)",
 	  NULL, ctl_filter_defaults, 0 },
 	{ "rules", "", "list every rule kind with its documentation", NULL,
-	  ctl_rules, 0 },
+	  ctl_rules, CTL_REMOTE },
 	{ "meta", "[FILE|-]", "print the facts derived from envelopes, one "
 	  "JSON object per line", NULL, ctl_meta, 0 },
-	{ "match", "[--explain] [FILE|-] | --history --user USER "
-	  "[--since DURATION]", "print who each envelope would notify, and "
-	  "with --explain why",
+	{ "match", "[--explain] [FILE|-] | --id MSG_ID [--user USER] "
+	  "[--explain] | --history --user USER [--since DURATION]",
+	  "print who each envelope would notify, and with --explain why",
 	  "With --history, the envelopes are the messages stored since\n"
 	  "DURATION (default 1d; 3600, 90m, 12h, 2d, 1w), oldest first, and\n"
 	  "only USER's filters are matched: each message they would have\n"
 	  "notified is printed with the destination and the filter that\n"
-	  "fired (--json: one object per message, as without --history).", ctl_match, 0 },
+	  "fired (--json: one object per message, as without --history).\n"
+	  "With --id, the envelope is the stored message MSG_ID (fmnctl\n"
+	  "history lists them), matched against USER's filters or everyone's;\n"
+	  "only this form works through the API, where a user's token\n"
+	  "matches its own filters.", ctl_match, CTL_REMOTE },
+	{ "notifications", "[USER] [--limit N]", "list recent notifications, "
+	  "newest first, with their state",
+	  "Each notification fmnd made: when, its state (batched, queued,\n"
+	  "sending, delivered, failed), the destination, the filter that\n"
+	  "fired and what the message was. --limit defaults to 20 (at most\n"
+	  "1000). Through the API with a user's token, without USER: that\n"
+	  "user's.", ctl_notifications, CTL_REMOTE },
 	{ "history", "[--since DURATION] [--topic T] [--category C] "
 	  "[--user U] [--package P] [--limit N]", "list stored messages, "
 	  "newest first, as fmnd's /raw would",
@@ -142,6 +159,17 @@ static const struct ctl_cmd cmds[] = {
 	  "broken filters", NULL, ctl_status, 0 },
 	{ "queue", "", "show what waits for delivery, per backend and user",
 	  NULL, ctl_queue, 0 },
+	{ "token create", "USER [--admin]", "make a token for fmnd's API and "
+	  "print it, once",
+	  "The token lets fmnctl --server URL --token TOKEN (or a program)\n"
+	  "reach USER's destinations, preferences and filters through fmnd's\n"
+	  "[http] server; with --admin, every user's. Only its SHA-256 digest\n"
+	  "is kept: it cannot be shown again (make another, remove the old).",
+	  ctl_token_create, 0 },
+	{ "token list", "[USER]", "list tokens: id, user, admin, made, last "
+	  "used (never the token)", NULL, ctl_token_list, 0 },
+	{ "token rm", "ID", "remove a token: it stops working at once", NULL,
+	  ctl_token_rm, 0 },
 };
 
 static void
@@ -156,12 +184,18 @@ usage_all(FILE *f)
 {
 	size_t i;
 
-	fputs("usage: fmnctl [--db PATH] [-c FILE] [--json] COMMAND [ARGS]\n\n"
+	fputs("usage: fmnctl [--db PATH] [-c FILE] [--json] COMMAND [ARGS]\n"
+	    "       fmnctl --server URL [--token TOKEN] [--json] COMMAND [ARGS]\n\n"
 	    "Edit fmn's users, destinations, preferences and filters, and ask\n"
 	    "what a message would notify.\n\n"
 	    "Options:\n"
 	    "  --db PATH     database (default: the config file's [store] db,\n"
 	    "                then $FMN_DB, then ./fmn.db)\n"
+	    "  --server URL  go through the API of fmnd's [http] server at URL\n"
+	    "                instead of a database (default: $FMN_SERVER, then\n"
+	    "                server = in ~/.config/fmn/client.conf, unless --db)\n"
+	    "  --token TOKEN the API's token (fmnctl token create on the server;\n"
+	    "                default: $FMN_TOKEN, then token = in that file)\n"
 	    "  -c FILE       config file (default: $FMN_CONFIG, where set but\n"
 	    "                empty means none; else " FMN_DEFAULT_CONFIG "\n"
 	    "                if it exists)\n"
@@ -169,8 +203,11 @@ usage_all(FILE *f)
 	    "  --help        this text; `fmnctl COMMAND --help` for one command\n"
 	    "  --version     print the version\n\nCommands:\n", f);
 	for (i = 0; i < FMN_NELEM(cmds); i++)
-		fprintf(f, "  %-16s %s\n", cmds[i].name, cmds[i].summary);
-	fputs("\nOnly init, user add, alias add and the imports create a database\n"
+		fprintf(f, "  %-16s %c %s\n", cmds[i].name,
+		    cmds[i].flags & CTL_REMOTE ? '*' : ' ', cmds[i].summary);
+	fputs("\nWith a server, the commands marked * go through its API; the\n"
+	    "others work on the server's database only.\n"
+	    "\nOnly init, user add, alias add and the imports create a database\n"
 	    "that does not exist; every other command refuses it, so that a\n"
 	    "mistyped path is an error, not an empty answer (create it with\n"
 	    "fmnctl init).\n"
@@ -321,13 +358,13 @@ out:
 	return rc;
 }
 
-struct ctl_show *
+struct fmn_show *
 ctl_shower(struct fmn_ctl *ctl)
 {
 	char *cause = NULL;
 
 	if (ctl->show == NULL &&
-	    (ctl->show = ctl_show_new(ctl_db(ctl), &cause)) == NULL) {
+	    (ctl->show = fmn_show_new(ctl_db(ctl), &cause)) == NULL) {
 		ctl_error(ctl, "%s", cause);
 		free(cause);
 		exit(CTL_EDATA);
@@ -338,21 +375,14 @@ ctl_shower(struct fmn_ctl *ctl)
 long long
 ctl_user_id(struct fmn_ctl *ctl, const char *name)
 {
-	sqlite3_stmt *st;
-	long long id = -1;
+	char *cause = NULL;
+	long long id;
 
-	st = fmn_store_prepare(ctl_db(ctl), "SELECT id FROM users WHERE "
-	    "name = ?", NULL);
-	if (st == NULL)
-		return ctl_error(ctl, "database: %s",
-		    sqlite3_errmsg(ctl->db)), -1;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (id < 0)
-		ctl_error(ctl, "no user named \"%s\"", name);
-	return id;
+	if ((id = fmn_ops_user_id(ctl_db(ctl), name, &cause)) < 0) {
+		ctl_error(ctl, "%s", cause);
+		free(cause);
+	}
+	return id < 0 ? -1 : id;
 }
 
 FILE *
@@ -488,9 +518,11 @@ find_cmd(int *argc, char ***argv, struct fmn_ctl *ctl)
 int
 main(int argc, char **argv)
 {
-	enum { O_DB = 256, O_JSON, O_VERSION };
+	enum { O_DB = 256, O_JSON, O_VERSION, O_SERVER, O_TOKEN };
 	static const struct option global[] = {
 		{ "db", required_argument, NULL, O_DB },
+		{ "server", required_argument, NULL, O_SERVER },
+		{ "token", required_argument, NULL, O_TOKEN },
 		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, 'h' },
@@ -499,7 +531,7 @@ main(int argc, char **argv)
 	};
 	struct fmn_ctl ctl;
 	struct fmn_config cfg;
-	const char *db_opt = NULL;
+	const char *db_opt = NULL, *server_opt = NULL, *token_opt = NULL;
 	char *cause = NULL;
 	int i, ch, rc;
 
@@ -528,6 +560,12 @@ main(int argc, char **argv)
 			break;
 		case 'c':
 			ctl.config_path = optarg;
+			break;
+		case O_SERVER:
+			server_opt = optarg;
+			break;
+		case O_TOKEN:
+			token_opt = optarg;
 			break;
 		case ':':
 			fprintf(stderr, "fmnctl: %s needs a value\n",
@@ -558,6 +596,19 @@ main(int argc, char **argv)
 		    ctl.cmd->name);
 		return CTL_EDATA;
 	}
+	if ((rc = ctl_remote_setup(&ctl, server_opt, token_opt,
+	    db_opt != NULL)) != CTL_OK)
+		return rc;
+	if (ctl.server != NULL && !(ctl.cmd->flags & CTL_REMOTE)) {
+		fprintf(stderr, "fmnctl: %s works on the server's database only: "
+		    "run it there, without --server (%s)\n", ctl.cmd->name,
+		    ctl.server);
+		ctl_remote_cleanup(&ctl);
+		return CTL_EUSAGE;
+	}
+	/* A client has no use for the server's configuration file. */
+	if (ctl.server != NULL)
+		ctl.config_path = NULL;
 
 	fmn_config_init(&cfg);
 	if (ctl.config_path != NULL &&
@@ -579,7 +630,8 @@ main(int argc, char **argv)
 	ctl.cfg = &cfg;
 
 	rc = ctl.cmd->handler(&ctl, argc, argv);
-	ctl_show_free(&ctl.show);
+	ctl_remote_cleanup(&ctl);
+	fmn_show_free(&ctl.show);
 	fmn_store_close(&ctl.db);
 	fmn_config_free(&cfg);
 	return rc;
@@ -588,43 +640,11 @@ main(int argc, char **argv)
 int
 ctl_check_context(struct fmn_ctl *ctl, const char *context)
 {
-	if (strcmp(context, "email") == 0 || strcmp(context, "irc") == 0)
+	char *cause = NULL;
+
+	if (fmn_ops_check_context(context, &cause) == 0)
 		return 0;
-	ctl_error(ctl, "unknown context \"%s\" (contexts: email, irc)",
-	    context);
+	ctl_error(ctl, "%s", cause);
+	free(cause);
 	return -1;
-}
-
-long long
-ctl_pref_id(struct fmn_ctl *ctl, long long uid, const char *user,
-    const char *context, int create)
-{
-	sqlite3_stmt *st;
-	long long id = -1;
-
-	if (ctl_check_context(ctl, context) != 0)
-		return -1;
-	st = fmn_store_prepare(ctl_db(ctl), "SELECT id FROM preferences "
-	    "WHERE user_id = ? AND context = ?", NULL);
-	sqlite3_bind_int64(st, 1, uid);
-	sqlite3_bind_text(st, 2, context, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	if (id >= 0 || !create) {
-		if (id < 0)
-			ctl_error(ctl, "user \"%s\" has no %s preference", user,
-			    context);
-		return id;
-	}
-	st = fmn_store_prepare(ctl->db, "INSERT INTO preferences (user_id, "
-	    "context) VALUES (?, ?)", NULL);
-	sqlite3_bind_int64(st, 1, uid);
-	sqlite3_bind_text(st, 2, context, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		id = sqlite3_last_insert_rowid(ctl->db);
-	else
-		ctl_error(ctl, "database: %s", sqlite3_errmsg(ctl->db));
-	sqlite3_finalize(st);
-	return id;
 }

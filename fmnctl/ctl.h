@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 #include <jansson.h>
 
+#include "fmn_ops.h"
 #include "fmn_util.h"
 
 /* Exit codes. */
@@ -22,7 +23,7 @@
 #define CTL_EUSAGE	2	/* bad arguments */
 
 struct ctl_cmd;
-struct ctl_show;
+struct fmn_show;
 struct fmn_config;
 
 struct fmn_ctl {
@@ -30,7 +31,14 @@ struct fmn_ctl {
 	const char		*config_path;	/* -c, $FMN_CONFIG, or NULL */
 	int			 json;		/* --json: machine-readable output */
 	sqlite3			*db;		/* opened by ctl_db() */
-	struct ctl_show		*show;		/* made by ctl_shower() */
+	struct fmn_show		*show;		/* made by ctl_shower() */
+	/*
+	 * With a server (--server, $FMN_SERVER or the client file), the
+	 * commands of the API go through it with the token, not to a
+	 * database; see ctl_remote.c.
+	 */
+	char			*server;	/* its base URL, or NULL: local */
+	char			*token;
 	const struct ctl_cmd	*cmd;		/* the command being run */
 	const struct fmn_config	*cfg;		/* the config file's settings */
 	const char		*definitions;	/* extra fact definitions file, or NULL */
@@ -46,6 +54,7 @@ struct ctl_cmd {
 	ctl_handler	 handler;	/* argv[0] is the first argument after the name */
 	int		 flags;
 #define CTL_CREATES	0x1	/* can start from nothing: creates a missing database */
+#define CTL_REMOTE	0x2	/* works through fmnd's API too (--server) */
 };
 
 /*
@@ -55,8 +64,15 @@ struct ctl_cmd {
  * path. Exits 1 with a reason on failure.
  */
 sqlite3 *ctl_db(struct fmn_ctl *ctl);
-/* The configuration reader of ctl_show.h, made once; exits 1 on failure. */
-struct ctl_show *ctl_shower(struct fmn_ctl *ctl);
+/* The configuration reader of fmn_show.h, made once; exits 1 on failure. */
+struct fmn_show *ctl_shower(struct fmn_ctl *ctl);
+/*
+ * Run an operation of filters/fmn_ops.h with args (taken): on the
+ * database, or through the API when there is a server. Returns 0 and
+ * *out (the caller's), or the exit code after printing why.
+ */
+int ctl_call(struct fmn_ctl *ctl, enum fmn_op op, json_t *args,
+    json_t **out);
 /* Print "fmnctl: <reason>" and return CTL_EDATA. */
 int ctl_error(struct fmn_ctl *ctl, const char *fmt, ...) FMN_PRINTF(2, 3);
 /* Print "fmnctl <cmd>: <reason>" and the usage line; return CTL_EUSAGE. */
@@ -89,26 +105,6 @@ long long ctl_user_id(struct fmn_ctl *ctl, const char *name);
 int ctl_check_name(struct fmn_ctl *ctl, const char *what, const char *name);
 /* Refuse a context other than "email" and "irc". */
 int ctl_check_context(struct fmn_ctl *ctl, const char *context);
-/*
- * The id of USER's preference for CONTEXT; with create, make an enabled,
- * unbatched one when missing. Prints why and returns -1 on failure.
- */
-long long ctl_pref_id(struct fmn_ctl *ctl, long long uid, const char *user,
-    const char *context, int create);
-
-/*
- * The batch thresholds of a preference. pref set and import check them
- * with the same function, so that a document can hold nothing pref set
- * would refuse.
- */
-enum ctl_batch {
-	CTL_BATCH_DELTA,	/* "batch_delta", seconds */
-	CTL_BATCH_COUNT,	/* "batch_count", notifications */
-};
-/* 0 for a value the threshold takes (0 counts as unset); else -1 and why. */
-int ctl_pref_check_batch(enum ctl_batch which, long long v, char **cause);
-/* Its name in a preference and in export/import: "batch_delta"... */
-const char *ctl_pref_batch_field(enum ctl_batch which);
 
 /*
  * A JSON document from FILE or "-" (stdin); NULL after printing why. A
@@ -130,6 +126,19 @@ struct fmn_msg;
 typedef void (*ctl_envelope_fn)(void *arg, struct fmn_msg *m, json_t *out);
 int ctl_each_envelope(struct fmn_ctl *ctl, const char *path,
     const char *defs_path, ctl_envelope_fn fn, void *arg);
+
+/*
+ * The server and token of a client (ctl_remote.c): the options' when
+ * given, else $FMN_SERVER and $FMN_TOKEN, else the client file
+ * (~/.config/fmn/client.conf). Nothing when --db names a database.
+ * Returns 0, or the exit code after printing why.
+ */
+int ctl_remote_setup(struct fmn_ctl *ctl, const char *server_opt,
+    const char *token_opt, int db_given);
+/* An operation through the API: as ctl_call. */
+int ctl_remote_call(struct fmn_ctl *ctl, enum fmn_op op, json_t *args,
+    json_t **out);
+void ctl_remote_cleanup(struct fmn_ctl *ctl);
 
 /* Handlers, one per command: see ctl_cmds.h and the table in ctl.c. */
 int ctl_meta(struct fmn_ctl *, int, char **);

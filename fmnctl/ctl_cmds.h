@@ -55,5 +55,10 @@ CTL_OPTIONAL(ctl_queue);
 CTL_OPTIONAL(ctl_history);
 /* ctl_verify.c */
 CTL_OPTIONAL(ctl_verify);
+/* ctl_token.c, ctl_recent.c */
+CTL_HANDLER(ctl_token_create);
+CTL_HANDLER(ctl_token_list);
+CTL_HANDLER(ctl_token_rm);
+CTL_HANDLER(ctl_notifications);
 
 #endif

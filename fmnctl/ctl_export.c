@@ -13,7 +13,7 @@
 
 #include "ctl.h"
 #include "ctl_engine.h"
-#include "ctl_show.h"
+#include "fmn_show.h"
 #include "fmn_hmap.h"
 #include "fmn_rule.h"
 #include "fmn_store.h"
@@ -51,7 +51,7 @@ ctl_export(struct fmn_ctl *ctl, int argc, char **argv)
 	doc = json_object();
 	users = json_array();
 	while (sqlite3_step(us) == SQLITE_ROW)
-		json_array_append_new(users, ctl_show_user(ctl_shower(ctl),
+		json_array_append_new(users, fmn_show_user(ctl_shower(ctl),
 		    sqlite3_column_int64(us, 0), 0));
 	json_object_set_new(doc, "users", users);
 	/* Owners and groups, as their own import commands take them. */
@@ -149,9 +149,10 @@ opt_bool(json_t *o, const char *key, int dflt, int *out, const char *where,
 
 /* A batch threshold: null, or a whole number that pref set takes. */
 static int
-opt_batch(json_t *o, enum ctl_batch which, const char *where, char **cause)
+opt_batch(json_t *o, enum fmn_ops_batch which, const char *where,
+    char **cause)
 {
-	const char *key = ctl_pref_batch_field(which);
+	const char *key = fmn_ops_batch_field(which);
 	json_t *v = json_object_get(o, key);
 	char *why = NULL;
 
@@ -162,7 +163,7 @@ opt_batch(json_t *o, enum ctl_batch which, const char *where, char **cause)
 		    "number", where, key);
 		return -1;
 	}
-	if (ctl_pref_check_batch(which, json_integer_value(v), &why) != 0) {
+	if (fmn_ops_check_batch(which, json_integer_value(v), &why) != 0) {
 		fmn_set_cause(cause, "%s: \"%s\" %s", where, key, why);
 		free(why);
 		return -1;
@@ -267,8 +268,8 @@ check_user(json_t *u, size_t ui, struct token_cache *tc, struct fmn_hmap *seen,
 		if (opt_bool(p, "enabled", 1, &b, where, cause) != 0 ||
 		    opt_bool(p, "verbose", 1, &b, where, cause) != 0 ||
 		    opt_bool(p, "markup", 0, &b, where, cause) != 0 ||
-		    opt_batch(p, CTL_BATCH_DELTA, where, cause) != 0 ||
-		    opt_batch(p, CTL_BATCH_COUNT, where, cause) != 0)
+		    opt_batch(p, FMN_OPS_BATCH_DELTA, where, cause) != 0 ||
+		    opt_batch(p, FMN_OPS_BATCH_COUNT, where, cause) != 0)
 			return -1;
 		fl = json_object_get(p, "filters");
 		if (fl != NULL && !json_is_array(fl)) {
@@ -384,13 +385,23 @@ out:
 /* Import: writing. */
 
 enum {
-	ST_DEL_USER, ST_ADD_USER, ST_ADD_DEST, ST_ADD_PREF, ST_ADD_FILTER,
-	ST_ADD_RULE, ST_ADD_ALIAS, ST__COUNT
+	ST_DEL_DESTS, ST_DEL_PREFS, ST_ADD_USER, ST_USER_ID, ST_ADD_DEST,
+	ST_ADD_PREF, ST_ADD_FILTER, ST_ADD_RULE, ST_ADD_ALIAS, ST__COUNT
 };
 
+/*
+ * A user the document names is replaced by emptying the record, not by
+ * removing it: what is not configuration (the API's tokens, when it was
+ * made) stays with the person.
+ */
 static const char *const import_sql[ST__COUNT] = {
-	[ST_DEL_USER] = "DELETE FROM users WHERE name = ?",
-	[ST_ADD_USER] = "INSERT INTO users (name, created) VALUES (?, ?)",
+	[ST_DEL_DESTS] = "DELETE FROM destinations WHERE user_id IN "
+	    "(SELECT id FROM users WHERE name = ?)",
+	[ST_DEL_PREFS] = "DELETE FROM preferences WHERE user_id IN "
+	    "(SELECT id FROM users WHERE name = ?)",
+	[ST_ADD_USER] = "INSERT INTO users (name, created) VALUES (?, ?) "
+	    "ON CONFLICT(name) DO NOTHING",
+	[ST_USER_ID] = "SELECT id FROM users WHERE name = ?",
 	[ST_ADD_DEST] = "INSERT INTO destinations (user_id, context, address, "
 	    "confirmed, secret, expires, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
 	[ST_ADD_PREF] = "INSERT INTO preferences (user_id, context, enabled, "
@@ -457,12 +468,19 @@ store_user(sqlite3 *db, sqlite3_stmt **st, json_t *u, struct token_cache *tc,
 	size_t i, j, k;
 	char secret[33];
 
-	sqlite3_bind_text(st[ST_DEL_USER], 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st[ST_DEL_DESTS], 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st[ST_DEL_PREFS], 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st[ST_ADD_USER], 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_double(st[ST_ADD_USER], 2, now);
-	if (step(st[ST_DEL_USER]) != 0 || step(st[ST_ADD_USER]) != 0)
+	sqlite3_bind_text(st[ST_USER_ID], 1, name, -1, SQLITE_STATIC);
+	if (step(st[ST_DEL_DESTS]) != 0 || step(st[ST_DEL_PREFS]) != 0 ||
+	    step(st[ST_ADD_USER]) != 0 ||
+	    sqlite3_step(st[ST_USER_ID]) != SQLITE_ROW) {
+		sqlite3_reset(st[ST_USER_ID]);
 		return -1;
-	uid = sqlite3_last_insert_rowid(db);
+	}
+	uid = sqlite3_column_int64(st[ST_USER_ID], 0);
+	sqlite3_reset(st[ST_USER_ID]);
 	json_array_foreach(json_object_get(u, "destinations"), i, d) {
 		int conf = jbool(d, "confirmed", 0);
 

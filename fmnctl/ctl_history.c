@@ -153,7 +153,7 @@ match_history_row(void *arg, const struct fmn_history_row *r)
 {
 	struct match_history *mh = arg;
 	struct fmn_msg *m;
-	json_t *out, *arr, *o;
+	json_t *out;
 	char when[32];
 	size_t i;
 
@@ -184,19 +184,8 @@ match_history_row(void *arg, const struct fmn_history_row *r)
 	    json_string(r->msg_id) : json_null());
 	json_object_set_new(out, "topic", json_string(r->topic));
 	json_object_set_new(out, "time", json_real(r->t));
-	arr = json_array();
-	for (i = 0; i < mh->rcpt.n; i++) {
-		o = json_object();
-		json_object_set_new(o, "user", json_string(mh->rcpt.v[i].user));
-		json_object_set_new(o, "context",
-		    json_string(mh->rcpt.v[i].context));
-		json_object_set_new(o, "destination",
-		    json_string(mh->rcpt.v[i].address));
-		json_object_set_new(o, "filter",
-		    json_string(mh->rcpt.v[i].filter));
-		json_array_append_new(arr, o);
-	}
-	json_object_set_new(out, "recipients", arr);
+	json_object_set_new(out, "recipients",
+	    fmn_ops_recipients_json(&mh->rcpt));
 	ctl_print_json(out);
 	return 0;
 }

@@ -1,7 +1,9 @@
 /*
  * fmnctl match: read envelopes, one per line, and print whom each would
  * notify (the notifications fmnd would create), with --explain which
- * filter fired or which rule stopped each filter.
+ * filter fired or which rule stopped each filter. With --id, the one
+ * stored message of that msg_id (filters/fmn_ops_match.c: the same
+ * through the API).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,24 +14,6 @@
 #include "fmn_facts.h"
 #include "fmn_match.h"
 #include "fmn_msg.h"
-
-static json_t *
-recipients_json(const struct fmn_recipients *r)
-{
-	json_t *arr = json_array(), *o;
-	size_t i;
-
-	for (i = 0; i < r->n; i++) {
-		o = json_object();
-		json_object_set_new(o, "user", json_string(r->v[i].user));
-		json_object_set_new(o, "context", json_string(r->v[i].context));
-		json_object_set_new(o, "destination",
-		    json_string(r->v[i].address));
-		json_object_set_new(o, "filter", json_string(r->v[i].filter));
-		json_array_append_new(arr, o);
-	}
-	return arr;
-}
 
 struct match_state {
 	struct fmn_engine	*engine;
@@ -47,7 +31,7 @@ match_one(void *arg, struct fmn_msg *m, json_t *out)
 	fmn_engine_match(st->engine, m, &st->rcpt, explain);
 	json_object_set_new(out, "msg_id",
 	    m->msg_id ? json_string(m->msg_id) : json_null());
-	json_object_set_new(out, "recipients", recipients_json(&st->rcpt));
+	json_object_set_new(out, "recipients", fmn_ops_recipients_json(&st->rcpt));
 	if (explain != NULL)
 		json_object_set_new(out, "explain", explain);
 }
@@ -58,13 +42,32 @@ ctl_match(struct fmn_ctl *ctl, int argc, char **argv)
 	struct ctl_opt opts[] = {
 		{ "--explain", 0, NULL }, { "--history", 0, NULL },
 		{ "--user", 1, NULL }, { "--since", 1, NULL },
+		{ "--id", 1, NULL },
 	};
 	struct match_state st = { NULL, { 0 }, 0 };
 	char *cause = NULL;
+	json_t *args, *out;
 	int npos, ret;
 
 	if ((npos = ctl_parse(ctl, argc, argv, opts, FMN_NELEM(opts))) < 0)
 		return CTL_EUSAGE;
+	if (opts[4].value != NULL) {
+		if (npos > 0 || opts[1].value != NULL || opts[3].value != NULL)
+			return ctl_usage(ctl, "--id takes --user and --explain, "
+			    "no input, no --history or --since");
+		args = json_pack("{s:s, s:b}", "id", opts[4].value,
+		    "explain", opts[0].value != NULL);
+		if (opts[2].value != NULL)
+			json_object_set_new(args, "user",
+			    json_string(opts[2].value));
+		if ((ret = ctl_call(ctl, FMN_OP_MATCH, args, &out)) != CTL_OK)
+			return ret;
+		ctl_print_json(out);
+		return CTL_OK;
+	}
+	if (ctl->server != NULL)
+		return ctl_usage(ctl, "only --id works with --server: the other "
+		    "forms read the server's database");
 	if (opts[1].value != NULL) {
 		if (npos > 0 || opts[0].value != NULL || opts[2].value == NULL)
 			return ctl_usage(ctl, "--history takes --user USER and "
@@ -72,7 +75,8 @@ ctl_match(struct fmn_ctl *ctl, int argc, char **argv)
 		return ctl_match_history(ctl, opts[2].value, opts[3].value);
 	}
 	if (opts[2].value != NULL || opts[3].value != NULL)
-		return ctl_usage(ctl, "--user and --since go with --history");
+		return ctl_usage(ctl, "--user and --since go with --history "
+		    "(--user with --id too)");
 	if (npos > 1)
 		return ctl_usage(ctl, "one input at most");
 	st.explain = opts[0].value != NULL;

@@ -8,25 +8,18 @@
 #include "ctl_cmds.h"
 #include "ctl_show.h"
 #include "fmn_store.h"
-#include "fmn_utf8.h"
 
 /* A user or account name: printable, no spaces, at most 255 bytes. */
 int
 ctl_check_name(struct fmn_ctl *ctl, const char *what, const char *name)
 {
-	const unsigned char *p;
+	char *cause = NULL;
 
-	if (*name == '\0')
-		return ctl_error(ctl, "%s must not be empty", what), -1;
-	if (strlen(name) > 255)
-		return ctl_error(ctl, "%s is longer than 255 bytes", what), -1;
-	for (p = (const unsigned char *)name; *p; p++)
-		if (*p <= ' ' || *p == 0x7f)
-			return ctl_error(ctl, "%s \"%s\" contains a space or a "
-			    "control character", what, name), -1;
-	if (!fmn_utf8_valid(name, strlen(name)))
-		return ctl_error(ctl, "%s is not valid UTF-8", what), -1;
-	return 0;
+	if (fmn_ops_check_name(what, name, &cause) == 0)
+		return 0;
+	ctl_error(ctl, "%s", cause);
+	free(cause);
+	return -1;
 }
 
 int
@@ -108,16 +101,16 @@ ctl_user_list(struct fmn_ctl *ctl, int argc, char **argv)
 int
 ctl_user_show(struct fmn_ctl *ctl, int argc, char **argv)
 {
-	long long uid;
 	json_t *u;
+	int rc;
 
 	if ((argc = ctl_parse(ctl, argc, argv, NULL, 0)) < 0)
 		return CTL_EUSAGE;
 	if (argc != 1)
 		return ctl_usage(ctl, "expected one USER");
-	if ((uid = ctl_user_id(ctl, argv[0])) < 0)
-		return CTL_EDATA;
-	u = ctl_show_user(ctl_shower(ctl), uid, 1);
+	if ((rc = ctl_call(ctl, FMN_OP_USER_SHOW, json_pack("{s:s}", "user",
+	    argv[0]), &u)) != CTL_OK)
+		return rc;
 	if (ctl->json)
 		ctl_print_json(u);
 	else {

@@ -448,6 +448,8 @@ daemon_reload(struct fmn_daemon *d)
 	RESTART_STR(irc_server, "[irc] server");
 	RESTART_STR(irc_nick, "[irc] nick");
 	RESTART_STR(http_listen, "[http] listen");
+	RESTART_STR(http_base_url, "[http] base_url");
+	RESTART_STR(http_allow_insecure, "[http] allow_insecure");
 	RESTART_STR(catchup_url, "[catchup] url");
 	same = c->n_endpoints == n.n_endpoints;
 	for (i = 0; same && i < c->n_endpoints; i++)

@@ -126,6 +126,8 @@ static const struct key keys[] = {
 	{ "log", "level", K_STR, F(log_level), 0, 0, 0, "error|warning|info|debug", NULL },
 	{ "http", "listen", K_STR, F(http_listen), 0, 0, 0, NULL, check_listen },
 	{ "http", "threads", K_INT, F(http_threads), 0, 1, 64, NULL, NULL },
+	{ "http", "base_url", K_STR, F(http_base_url), 0, 0, 0, NULL, check_http_url },
+	{ "http", "allow_insecure", K_STR, F(http_allow_insecure), 0, 0, 0, "no|yes", NULL },
 	{ "catchup", "url", K_STR, F(catchup_url), 0, 0, 0, NULL, check_http_url },
 	{ "catchup", "margin", K_INT, F(catchup_margin), 0, 0, 86400, NULL, NULL },
 	{ "catchup", "max_age", K_LONG, F(catchup_max_age), 0, 60, 3650.0 * 86400, NULL, NULL },
@@ -163,6 +165,7 @@ fmn_config_init(struct fmn_config *c)
 	c->confirm_expiry = 86400;
 	c->log_level = xstrdup("info");
 	c->http_threads = 2;
+	c->http_allow_insecure = xstrdup("no");
 	c->catchup_margin = 60;
 	c->catchup_max_age = 86400;
 }

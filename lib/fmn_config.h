@@ -68,6 +68,8 @@ struct fmn_config {
 	/* [http] */
 	char	*http_listen;		/* listen = ADDR:PORT (none: no HTTP server) */
 	int	 http_threads;		/* threads = 2 (requests served at once) */
+	char	*http_base_url;		/* base_url = where people reach it (confirmation links) */
+	char	*http_allow_insecure;	/* allow_insecure = no | yes (tokens over plain HTTP from afar) */
 
 	/* [catchup] */
 	char	*catchup_url;		/* url = BASE of a datagrepper (none: no catch-up) */

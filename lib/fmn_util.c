@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 static void
@@ -216,4 +217,30 @@ fmn_set_cause(char **cause, const char *fmt, ...)
 	va_start(ap, fmt);
 	*cause = xvasprintf(fmt, ap);
 	va_end(ap);
+}
+
+char *
+fmn_random_hex(size_t n)
+{
+	unsigned char *raw = xmalloc(n);
+	char *hex = xmalloc(2 * n + 1);
+	size_t i, got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = getrandom(raw + got, n - got, 0);
+		if (r < 0 && errno != EINTR) {
+			/* Only a kernel without getrandom (before 3.17). */
+			fprintf(stderr, "fatal: getrandom: %s\n",
+			    strerror(errno));
+			abort();
+		}
+		if (r > 0)
+			got += (size_t)r;
+	}
+	for (i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	memset(raw, 0, n);
+	free(raw);
+	return hex;
 }

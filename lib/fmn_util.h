@@ -48,6 +48,12 @@ double fmn_now(void);
 /* Monotonic milliseconds, for timers. */
 int64_t fmn_monotonic_ms(void);
 
+/*
+ * n random bytes from the kernel (getrandom), as a hexadecimal string of
+ * 2n characters the caller frees: secrets and tokens.
+ */
+char *fmn_random_hex(size_t n);
+
 /* Set the cause to a formatted message if cause is not NULL. */
 void fmn_set_cause(char **cause, const char *fmt, ...) FMN_PRINTF(2, 3);
 

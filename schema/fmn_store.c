@@ -200,20 +200,42 @@ fmn_store_open_existing(const char *path, int *missing, char **cause)
 	return store_open(path, 0, missing, cause);
 }
 
-sqlite3 *
-fmn_store_open_readonly(const char *path, char **cause)
+/* A connection to an existing database, without migrating it. */
+static sqlite3 *
+store_attach(const char *path, int flags, int busy_ms, char **cause)
 {
 	sqlite3 *db = NULL;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
 		fmn_set_cause(cause, "cannot open database %s: %s", path,
 		    db ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
 		return NULL;
 	}
-	sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(db, busy_ms);
 	sqlite3_extended_result_codes(db, 1);
+	return db;
+}
+
+sqlite3 *
+fmn_store_open_readonly(const char *path, char **cause)
+{
+	return store_attach(path, SQLITE_OPEN_READONLY, STORE_BUSY_TIMEOUT_MS,
+	    cause);
+}
+
+sqlite3 *
+fmn_store_open_writer(const char *path, int busy_ms, char **cause)
+{
+	sqlite3 *db;
+
+	if ((db = store_attach(path, SQLITE_OPEN_READWRITE, busy_ms,
+	    cause)) != NULL &&
+	    fmn_store_exec(db, "PRAGMA foreign_keys = ON", cause) != 0) {
+		sqlite3_close(db);
+		db = NULL;
+	}
 	return db;
 }
 

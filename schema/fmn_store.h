@@ -25,6 +25,12 @@ sqlite3 *fmn_store_open_existing(const char *path, int *missing,
  * journal mode change.
  */
 sqlite3 *fmn_store_open_readonly(const char *path, char **cause);
+/*
+ * A read-write connection beside the daemon's, for short writes of
+ * others (the HTTP API's): no migration, foreign keys on, waiting at
+ * most busy_ms for another writer's lock.
+ */
+sqlite3 *fmn_store_open_writer(const char *path, int busy_ms, char **cause);
 /* Apply pending migrations; returns how many were applied, or -1. */
 int fmn_store_migrate(sqlite3 *db, char **cause);
 /* The highest applied migration version, 0 for none, -1 on error. */

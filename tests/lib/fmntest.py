@@ -140,6 +140,29 @@ def free_port():
     raise AssertionError("no free port in %d..%d" % (first, low - 1))
 
 
+def raw_http(port, request, source="127.0.0.1"):
+    """Send request (bytes, whatever they hold) to 127.0.0.1:port from
+    the loopback address source, and return what came back until the
+    server closed the connection (b"" when it closed without answering:
+    a request it refused to read)."""
+    data = b""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30,
+                                 source_address=(source, 0))
+    try:
+        s.sendall(request)
+        s.shutdown(socket.SHUT_WR)
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass    # the server closed a connection it refused
+    finally:
+        s.close()
+    return data
+
+
 def sanitized():
     """Is the build under test the one with AddressSanitizer (which keeps
     freed memory in quarantine, so a process's size says little)?"""

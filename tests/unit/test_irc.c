@@ -231,7 +231,7 @@ TEST(format_drops_bidi_controls_from_every_field)
 	d.verbose = 1;
 	d.notices = &n;
 	d.n_notices = 1;
-	fmn_irc_format(&d, 10, 400, &l);
+	fmn_irc_format(&d, 10, NULL, 400, &l);
 	CHECK_INT(l.n, 1);
 	CHECK_STR(l.v[0], "[wiki] kevin made an edit to \"x\" "
 	    "https://example.org/Test ");
@@ -241,7 +241,7 @@ TEST(format_drops_bidi_controls_from_every_field)
 	d.markup = 1;
 	d.kind = FMN_DELIVERY_DIGEST;
 	d.n_omitted = 1;
-	fmn_irc_format(&d, 10, 400, &l);
+	fmn_irc_format(&d, 10, NULL, 400, &l);
 	CHECK_INT(l.n, 3);
 	fmn_buf_init(&all);
 	join_lines(&l, &all, "|");
@@ -256,7 +256,7 @@ TEST(format_drops_bidi_controls_from_every_field)
 	d.user = "ali\xe2\x80\xae" "ce";
 	d.address = "alice";
 	d.secret = "s3c\xe2\x80\xa8r3t\xe2\x81\xa9";
-	fmn_irc_format(&d, 10, 400, &l);
+	fmn_irc_format(&d, 10, NULL, 400, &l);
 	fmn_buf_init(&all);
 	join_lines(&l, &all, "|");
 	CHECK(!has_hostile(all.data));
@@ -285,7 +285,7 @@ TEST(format_keeps_commands_as_text)
 	d.verbose = 1;
 	d.notices = &n;
 	d.n_notices = 1;
-	fmn_irc_format(&d, 10, 400, &l);
+	fmn_irc_format(&d, 10, NULL, 400, &l);
 	CHECK_INT(l.n, 1);
 	for (i = 0; i < l.n; i++) {
 		CHECK(strchr(l.v[i], '\r') == NULL);
@@ -300,7 +300,7 @@ TEST(format_keeps_commands_as_text)
 	/* A NUL ends the C string: nothing after it can be sent. */
 	n.subtitle = nul;
 	n.link = NULL;
-	fmn_irc_format(&d, 10, 400, &l);
+	fmn_irc_format(&d, 10, NULL, 400, &l);
 	CHECK_STR(l.v[0], "[bodhi] before");
 	fmn_irc_lines_free(&l);
 }
@@ -320,7 +320,7 @@ TEST(format_colour_markup)
 	d.notices = &n;
 	d.n_notices = 1;
 
-	fmn_irc_format(&d, 10, 400, &l);
+	fmn_irc_format(&d, 10, NULL, 400, &l);
 	CHECK_STR(l.v[0], "[buildsys] kevin's ansible-1.8.3-1.el7 completed "
 	    "https://koji.example/b/1");
 	CHECK(only_own_codes(l.v[0]));
@@ -328,7 +328,7 @@ TEST(format_colour_markup)
 	fmn_irc_lines_free(&l);
 
 	d.markup = 1;
-	fmn_irc_format(&d, 10, 400, &l);
+	fmn_irc_format(&d, 10, NULL, 400, &l);
 	CHECK_STR(l.v[0], "\003" "06[buildsys]\017 kevin's ansible-1.8.3-1.el7 "
 	    "completed \003" "12https://koji.example/b/1\017");
 	fmn_irc_lines_free(&l);
@@ -338,7 +338,7 @@ TEST(format_colour_markup)
 	d.markup = 0;
 	n.subtitle = NULL;
 	n.link = NULL;
-	fmn_irc_format(&d, 10, 400, &l);
+	fmn_irc_format(&d, 10, NULL, 400, &l);
 	CHECK_STR(l.v[0], n.topic);
 	fmn_irc_lines_free(&l);
 }
@@ -407,7 +407,7 @@ TEST(digest_and_k_more)
 	d.verbose = 0;
 	d.notices = v;
 	d.n_notices = 25;
-	fmn_irc_format(&d, 10, 400, &l);
+	fmn_irc_format(&d, 10, NULL, 400, &l);
 	CHECK_INT(l.n, 12);
 	CHECK_STR(l.v[0], "fmn digest: 25 notifications");
 	CHECK_STR(l.v[1], "- push number 1");
@@ -417,7 +417,7 @@ TEST(digest_and_k_more)
 
 	/* Entries the daemon already cut count as more. */
 	d.n_omitted = 5;
-	fmn_irc_format(&d, 10, 400, &l);
+	fmn_irc_format(&d, 10, NULL, 400, &l);
 	CHECK_STR(l.v[0], "fmn digest: 30 notifications");
 	CHECK_STR(l.v[11], "and 20 more");
 	fmn_irc_lines_free(&l);
@@ -425,14 +425,14 @@ TEST(digest_and_k_more)
 	/* Within the limit: no "more" line. */
 	d.n_notices = 3;
 	d.n_omitted = 0;
-	fmn_irc_format(&d, 10, 400, &l);
+	fmn_irc_format(&d, 10, NULL, 400, &l);
 	CHECK_INT(l.n, 4);
 	CHECK_STR(l.v[3], "- push number 3");
 	fmn_irc_lines_free(&l);
 
 	/* A digest of one reads as a single notification. */
 	d.n_notices = 1;
-	fmn_irc_format(&d, 10, 400, &l);
+	fmn_irc_format(&d, 10, NULL, 400, &l);
 	CHECK_INT(l.n, 1);
 	CHECK_STR(l.v[0], "push number 1");
 	fmn_irc_lines_free(&l);
@@ -455,7 +455,7 @@ TEST(digest_entry_is_one_line)
 	d.kind = FMN_DELIVERY_DIGEST;
 	d.notices = v;
 	d.n_notices = 2;
-	fmn_irc_format(&d, 10, 120, &l);
+	fmn_irc_format(&d, 10, NULL, 120, &l);
 	CHECK_INT(l.n, 3);
 	CHECK(strlen(l.v[1]) <= 120);
 	CHECK(strcmp(l.v[1] + strlen(l.v[1]) - 3, "...") == 0);
@@ -475,7 +475,7 @@ TEST(confirm_message)
 	d.address = "alice";
 	d.secret = "s3cr3t\r\nQUIT";
 	d.expires = 1700000000;
-	fmn_irc_format(&d, 10, 400, &l);
+	fmn_irc_format(&d, 10, NULL, 400, &l);
 	CHECK(l.n >= 2);
 	fmn_buf_init(&all);
 	join_lines(&l, &all, "|");
@@ -711,7 +711,7 @@ cmd(sqlite3 *db, const char *nick, const char *text,
 	enum fmn_irc_cmd_who w;
 
 	CHECK_INT(fmn_irc_cmd_handle(db, FMN_IRC_CASEMAP_RFC1459, nick, text,
-	    1000, &l, &w, &cause), 0);
+	    NULL, 1000, &l, &w, &cause), 0);
 	free(cause);
 	/* A stranger's reply is one line: its budget counts lines. */
 	if (w == FMN_IRC_CMD_STRANGER || w == FMN_IRC_CMD_CONFIRMED)
@@ -835,6 +835,54 @@ TEST(confirm_by_secret)
 	CHECK(who == FMN_IRC_CMD_STRANGER);
 	free(r);
 	free(wrong);
+	sqlite3_close(db);
+	unlink(path);
+}
+
+/*
+ * With fmnd's API ([http] base_url): the confirmation carries its link,
+ * a stranger's one line says how to get started, an owner's help where
+ * to edit filters.
+ */
+TEST(api_links_in_confirmation_and_replies)
+{
+	struct fmn_delivery d = { 0 };
+	struct fmn_irc_lines l = { NULL, 0, 0 };
+	const char *base = "https://fmn.example.org";
+	struct fmn_buf all;
+	char path[64], *cause = NULL;
+	sqlite3 *db = cmd_db(path, sizeof(path));
+	enum fmn_irc_cmd_who who;
+
+	d.kind = FMN_DELIVERY_CONFIRM;
+	d.user = "alice";
+	d.address = "alice";
+	d.secret = "0123abcd";
+	d.expires = 1700000000;
+	fmn_irc_format(&d, 10, "https://fmn.example.org/", 400, &l);
+	fmn_buf_init(&all);
+	join_lines(&l, &all, "|");
+	CHECK(strstr(all.data, "confirm 0123abcd (or open "
+	    "https://fmn.example.org/confirm/0123abcd)") != NULL);
+	fmn_irc_lines_free(&l);
+	CHECK_INT(fmn_irc_cmd_handle(db, FMN_IRC_CASEMAP_RFC1459, "mallory",
+	    "help", base, 1000, &l, &who, &cause), 0);
+	CHECK(who == FMN_IRC_CMD_STRANGER);
+	CHECK_INT(l.n, 1);
+	CHECK(l.n == 1 && strstr(l.v[0], "fmnctl --server "
+	    "https://fmn.example.org dest add YOURNAME irc YOURNICK") != NULL);
+	CHECK(l.n == 1 && strlen(l.v[0]) < 300);
+	fmn_irc_lines_free(&l);
+	CHECK_INT(fmn_irc_cmd_handle(db, FMN_IRC_CASEMAP_RFC1459, "alice{M}",
+	    "help", base, 1000, &l, &who, &cause), 0);
+	CHECK(who == FMN_IRC_CMD_OWNER);
+	fmn_buf_reset(&all);
+	join_lines(&l, &all, "|");
+	CHECK(strstr(all.data, "fmnctl --server https://fmn.example.org") !=
+	    NULL);
+	fmn_irc_lines_free(&l);
+	fmn_buf_free(&all);
+	free(cause);
 	sqlite3_close(db);
 	unlink(path);
 }

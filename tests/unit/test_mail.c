@@ -890,3 +890,40 @@ TEST(shell_quoting_in_footer)
 	free(m);
 	fmn_config_free(&cfg);
 }
+
+/*
+ * With fmnd's API ([http] base_url), the confirmation carries the link
+ * to its page and the footer says the commands work from the reader's
+ * machine.
+ */
+TEST(confirmation_link_and_footer_with_the_api)
+{
+	struct fmn_config cfg;
+	struct fmn_notice n;
+	struct fmn_delivery d;
+	char *m;
+
+	setup(&cfg);
+	cfg.http_base_url = xstrdup("https://fmn.example.org/");
+	d = delivery(FMN_DELIVERY_CONFIRM, NULL, 0);
+	d.secret = "3f2a9c0d5e6b7a8f";
+	d.expires = T0 + 86400;
+	m = render(&d, &cfg);
+	CHECK(m != NULL && lines_ok(m));
+	CHECK(m != NULL && strstr(m, "\r\n    https://fmn.example.org/confirm/"
+	    "3f2a9c0d5e6b7a8f\r\n") != NULL);
+	CHECK(m != NULL && strstr(m, "fmnctl dest confirm 3f2a9c0d5e6b7a8f"
+	    "\r\n") != NULL);
+	free(m);
+	n = notice(1, "s");
+	n.filter = "mine";
+	d = delivery(FMN_DELIVERY_SINGLE, &n, 1);
+	m = render(&d, &cfg);
+	CHECK(m != NULL && strstr(m, "fmnctl filter disable alice email "
+	    "\"mine\"\r\n") != NULL);
+	CHECK(m != NULL && strstr(m, "(from your machine: fmnctl --server "
+	    "https://fmn.example.org/ ...; how: https://fmn.example.org/)\r\n")
+	    != NULL);
+	free(m);
+	fmn_config_free(&cfg);
+}
