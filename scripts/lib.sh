@@ -14,7 +14,7 @@ FMN_PACKAGES=(
 	libpcre2-dev libjansson-dev libinih-dev libsystemd-dev libmicrohttpd-dev
 	libssl-dev
 	python3 python3-zmq python3-aiosmtpd python3-cryptography ngircd sqlite3
-	groff-base man-db systemd
+	groff-base man-db systemd iproute2 mount
 )
 
 fmn_install_packages() {

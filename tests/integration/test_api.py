@@ -472,8 +472,25 @@ def outside_address():
 
 def test_tokens_over_plain_http_from_afar_are_refused():
     addr = outside_address()
+    added = None
+    if addr is None and os.geteuid() == 0:
+        # A host with no network of its own: lend it an address from the
+        # benchmarking range, on lo, for the length of the test.
+        added = "198.18.0.1"
+        subprocess.run(["ip", "addr", "add", added + "/32", "dev", "lo"],
+                       check=True)
+        addr = added
     assert addr, "this test needs an address of this host that is not " \
-        "loopback"
+        "loopback, or root to lend one to lo"
+    try:
+        _refused_from_afar(addr)
+    finally:
+        if added:
+            subprocess.run(["ip", "addr", "del", added + "/32", "dev",
+                            "lo"], check=True)
+
+
+def _refused_from_afar(addr):
     for conf, want in (("", 403), ("allow_insecure = yes\n", 200)):
         api = Api(listen="0.0.0.0", conf=conf)
         try:
