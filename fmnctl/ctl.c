@@ -201,6 +201,37 @@ ctl_print_json(json_t *j)
 	json_decref(j);
 }
 
+void
+ctl_json_str(struct fmn_buf *b, const char *s)
+{
+	const char *run = s;
+	char esc[8];
+
+	fmn_buf_addc(b, '"');
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		fmn_buf_add(b, run, (size_t)(s - run));
+		run = s + 1;
+		switch (c) {
+		case '"':	fmn_buf_adds(b, "\\\""); break;
+		case '\\':	fmn_buf_adds(b, "\\\\"); break;
+		case '\b':	fmn_buf_adds(b, "\\b"); break;
+		case '\f':	fmn_buf_adds(b, "\\f"); break;
+		case '\n':	fmn_buf_adds(b, "\\n"); break;
+		case '\r':	fmn_buf_adds(b, "\\r"); break;
+		case '\t':	fmn_buf_adds(b, "\\t"); break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04X", c);
+			fmn_buf_adds(b, esc);
+		}
+	}
+	fmn_buf_add(b, run, (size_t)(s - run));
+	fmn_buf_addc(b, '"');
+}
+
 /*
  * A command that needs data must not leave behind an empty database
  * where a path was mistyped: it would answer "nothing" (or "no user

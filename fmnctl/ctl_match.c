@@ -34,9 +34,45 @@ struct match_state {
 	struct fmn_engine	*engine;
 	struct fmn_recipients	 rcpt;
 	int			 explain;
+	struct fmn_buf		 line;
 };
 
+/*
+ * Without --explain, the line is written as it comes, the keys in the
+ * order ctl_print_json sorts them: the same text, at a fraction of the
+ * cost of building and sorting JSON objects for every message.
+ */
 static void
+match_line(struct match_state *st, const struct fmn_msg *m)
+{
+	struct fmn_buf *b = &st->line;
+	const struct fmn_recipient *r;
+	size_t i;
+
+	fmn_buf_reset(b);
+	fmn_buf_adds(b, "{\"msg_id\":");
+	if (m->msg_id != NULL)
+		ctl_json_str(b, m->msg_id);
+	else
+		fmn_buf_adds(b, "null");
+	fmn_buf_adds(b, ",\"recipients\":[");
+	for (i = 0; i < st->rcpt.n; i++) {
+		r = &st->rcpt.v[i];
+		fmn_buf_adds(b, i ? ",{\"context\":" : "{\"context\":");
+		ctl_json_str(b, r->context);
+		fmn_buf_adds(b, ",\"destination\":");
+		ctl_json_str(b, r->address);
+		fmn_buf_adds(b, ",\"filter\":");
+		ctl_json_str(b, r->filter);
+		fmn_buf_adds(b, ",\"user\":");
+		ctl_json_str(b, r->user);
+		fmn_buf_addc(b, '}');
+	}
+	fmn_buf_adds(b, "]}\n");
+	fwrite(b->data, 1, b->len, stdout);
+}
+
+static int
 match_one(void *arg, struct fmn_msg *m, json_t *out)
 {
 	struct match_state *st = arg;
@@ -44,18 +80,22 @@ match_one(void *arg, struct fmn_msg *m, json_t *out)
 
 	fmn_recipients_clear(&st->rcpt);
 	fmn_engine_match(st->engine, m, &st->rcpt, explain);
+	if (explain == NULL) {
+		match_line(st, m);
+		return 1;
+	}
 	json_object_set_new(out, "msg_id",
 	    m->msg_id ? json_string(m->msg_id) : json_null());
 	json_object_set_new(out, "recipients", recipients_json(&st->rcpt));
-	if (explain != NULL)
-		json_object_set_new(out, "explain", explain);
+	json_object_set_new(out, "explain", explain);
+	return 0;
 }
 
 int
 ctl_match(struct fmn_ctl *ctl, int argc, char **argv)
 {
 	struct ctl_opt opts[] = { { "--explain", 0, NULL } };
-	struct match_state st = { NULL, { 0 }, 0 };
+	struct match_state st = { NULL, { 0 }, 0, { 0 } };
 	char *cause = NULL;
 	int npos, ret;
 
@@ -71,8 +111,9 @@ ctl_match(struct fmn_ctl *ctl, int argc, char **argv)
 	} else
 		/* The configured definitions too, as fmnd loads them. */
 		ret = ctl_each_envelope(ctl, npos ? argv[0] : "-",
-		    ctl->definitions, match_one, &st);
+		    ctl->definitions, 1, match_one, &st);
 	fmn_recipients_free(&st.rcpt);
+	fmn_buf_free(&st.line);
 	fmn_engine_destroy(&st.engine);
 	return ret;
 }
