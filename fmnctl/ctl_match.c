@@ -105,6 +105,8 @@ ctl_match(struct fmn_ctl *ctl, int argc, char **argv)
 		return ctl_usage(ctl, "one input at most");
 	st.explain = opts[0].value != NULL;
 	st.engine = fmn_engine_new();
+	/* Which index found each filter, beside which rule decided. */
+	fmn_engine_explain_index(st.engine, st.explain);
 	if (fmn_engine_load(st.engine, ctl_db(ctl), &cause) != 0) {
 		ret = ctl_error(ctl, "%s", cause);
 		free(cause);
