@@ -5,7 +5,15 @@ from `fmnctl filter defaults` on a scratch database, so they stay the
 shipped ones) and ~20 owned packages from a 20,000-package universe that
 includes the corpus's packages.
 
-usage: bench/gen_users.py N [--fmnctl build/fmnctl] [--corpus FILE] > users.json
+With --topic-share S, a share S (0 to 1) of the users also has a filter
+of their own in the e-mail preference, one topic glob, as people add
+them: most often the last segments of a topic they care about
+(*.bodhi.update.comment), else a category in production
+(org.fedoraproject.prod.copr.*), a category anywhere (*.copr.*), or a
+topic the corpus does not have (bench/bench_match.c draws the same).
+
+usage: bench/gen_users.py N [--topic-share S] [--fmnctl build/fmnctl]
+                            [--corpus FILE] > users.json
 """
 import argparse
 import json
@@ -33,6 +41,22 @@ def default_filters(fmnctl):
     return doc["users"][0]["preferences"][0]["filters"]
 
 
+def topic_glob(rnd, topics):
+    """A topic glob such as a person adds (see the module's comment)."""
+    t = rnd.choice(topics)
+    parts = t.split(".")
+    cat = parts[3] if len(parts) > 3 else t
+    r = rnd.randrange(20)
+    if r < 12:
+        return "*." + ".".join(parts[-3:])
+    if r < 15:
+        return "org.fedoraproject.prod.%s.*" % cat
+    if r < 17:
+        return "*.%s.*" % cat
+    return "*.%s.event%d.kind%d" % (cat, rnd.randrange(100),
+                                     rnd.randrange(10))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("n", type=int)
@@ -40,17 +64,19 @@ def main():
     ap.add_argument("--corpus", default=os.path.join(ROOT, "tests", "data",
                                                      "fmfi-dev.json"))
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--topic-share", type=float, default=0.0)
     opts = ap.parse_args()
     rnd = random.Random(opts.seed)
     template = json.dumps(default_filters(opts.fmnctl))
 
-    corpus_users, corpus_pkgs = [], []
+    corpus_users, corpus_pkgs, topics = [], [], []
     path = opts.corpus
     if not os.path.exists(path):
         path = "/work/shared/corpus/fmfi-dev.json"
     for item in json.load(open(path)):
         corpus_users += item.get("expected_usernames", [])
         corpus_pkgs += item.get("expected_packages", [])
+        topics.append(item["msg"]["topic"])
     corpus_users = sorted(set(corpus_users))
     corpus_pkgs = sorted(set(corpus_pkgs))
     universe = corpus_pkgs + ["pkg-%05d" % i
@@ -58,11 +84,16 @@ def main():
 
     users, owners = [], {}
     names = corpus_users + ["user%05d" % i for i in range(opts.n)]
-    for name in names[:opts.n]:
+    with_topic = int(opts.n * opts.topic_share)
+    for k, name in enumerate(names[:opts.n]):
         filters = json.loads(template.replace("NICK", name))
+        own = [{"name": "my topic", "active": True,
+                "rules": ["topic:" + topic_glob(rnd, topics)]}] \
+            if k < with_topic else []
         prefs = [{"context": ctx, "enabled": True, "batch_delta": None,
                   "batch_count": None, "verbose": True, "markup": False,
-                  "filters": filters} for ctx in ("email", "irc")]
+                  "filters": filters + (own if ctx == "email" else [])}
+                 for ctx in ("email", "irc")]
         users.append({"name": name,
                       "destinations": [
                           {"context": "email",
