@@ -37,7 +37,18 @@ struct fmn_defs {
 	struct bucket		 wild;		/* globs without a literal token */
 	int			 nfiles;
 	const char		*cur_name;	/* the file being loaded */
+	/*
+	 * Topics looked up, and their definition (or no_def): the bus
+	 * repeats a few hundred topics, and the lookup tries globs.
+	 */
+	struct fmn_hmap		 seen;
 };
+
+/* Up to how many topics are remembered before starting over. */
+#define DEFS_SEEN_MAX	4096
+
+/* What seen holds for a topic without a definition. */
+static const struct fmn_def no_def;
 
 /* Tokens too common to index by: prefixes and environments. */
 static const char *const common_tokens[] = {
@@ -162,6 +173,7 @@ fmn_defs_destroy(struct fmn_defs **dp)
 
 	if (d == NULL)
 		return;
+	fmn_hmap_clear(&d->seen, NULL);
 	fmn_hmap_destroy(&d->index, bucket_free);
 	fmn_hmap_destroy(&d->tables, NULL);
 	free(d->wild.v);
@@ -480,6 +492,8 @@ fmn_defs_load_text(struct fmn_defs *d, const char *name, const char *text,
 	size_t i;
 	int rc;
 
+	/* What a topic finds may change. */
+	fmn_hmap_clear(&d->seen, NULL);
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		fmn_set_cause(cause, "%s:%d:%d: %s", name, jerr.line,
@@ -582,8 +596,8 @@ bucket_best(const struct bucket *b, const char *topic, const char *cat,
 	return *best ? (*best)->def : NULL;
 }
 
-const struct fmn_def *
-fmn_defs_lookup(const struct fmn_defs *d, const char *topic)
+static const struct fmn_def *
+defs_find(const struct fmn_defs *d, const char *topic)
 {
 	const struct entry *best = NULL;
 	const char *s = topic, *e, *cat = NULL;
@@ -615,4 +629,20 @@ fmn_defs_lookup(const struct fmn_defs *d, const char *topic)
 	}
 	bucket_best(&d->wild, topic, cat, catlen, &best);
 	return best ? best->def : NULL;
+}
+
+const struct fmn_def *
+fmn_defs_lookup(const struct fmn_defs *d, const char *topic)
+{
+	/* The memory of topics seen is no part of what d means. */
+	struct fmn_hmap *seen = (struct fmn_hmap *)&d->seen;
+	const struct fmn_def *def = fmn_hmap_get(seen, topic);
+
+	if (def != NULL)
+		return def != &no_def ? def : NULL;
+	def = defs_find(d, topic);
+	if (seen->n >= DEFS_SEEN_MAX)
+		fmn_hmap_clear(seen, NULL);
+	*fmn_hmap_put(seen, topic) = (void *)(def != NULL ? def : &no_def);
+	return def;
 }

@@ -18,7 +18,11 @@ struct fmn_def {
 	struct fmn_cases	*long_form;
 };
 
-/* The definition that applies to a topic, or NULL. */
+/*
+ * The definition that applies to a topic, or NULL. The answer for a
+ * topic is remembered: like the definitions' regexes, which keep their
+ * match data, d serves one thread at a time.
+ */
 const struct fmn_def *fmn_defs_lookup(const struct fmn_defs *d,
     const char *topic);
 /* Load definitions from text; name is used in error messages. */
