@@ -66,19 +66,6 @@ recipients_add(struct fmn_recipients *r, const struct epref *p,
 	x->filter = f->name;
 }
 
-static int
-recipient_cmp(const void *a, const void *b)
-{
-	const struct fmn_recipient *x = a, *y = b;
-	int c;
-
-	if ((c = strcmp(x->user, y->user)) != 0)
-		return c;
-	if ((c = strcmp(x->context, y->context)) != 0)
-		return c;
-	return strcmp(x->address, y->address);
-}
-
 /* Shared rules. */
 
 struct erule *
@@ -368,12 +355,17 @@ user_remove(struct fmn_engine *e, long long id)
 
 /* Matching. */
 
+/* By name: the first 16 bytes as numbers, the rest as text. */
 static int
 user_cmp(const void *a, const void *b)
 {
 	const struct euser *x = *(struct euser *const *)a;
 	const struct euser *y = *(struct euser *const *)b;
 
+	if (x->sortkey[0] != y->sortkey[0])
+		return x->sortkey[0] < y->sortkey[0] ? -1 : 1;
+	if (x->sortkey[1] != y->sortkey[1])
+		return x->sortkey[1] < y->sortkey[1] ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
@@ -499,7 +491,7 @@ fmn_engine_match(struct fmn_engine *e, struct fmn_msg *m,
 {
 	struct euser *u;
 	struct epref *p;
-	size_t k, i, first = out->n;
+	size_t k, i;
 
 	e->gen++;
 	e->cur = m;
@@ -508,7 +500,12 @@ fmn_engine_match(struct fmn_engine *e, struct fmn_msg *m,
 	/* Candidates: filters whose indexed rule this message can satisfy. */
 	index_touch(e);
 
-	if (explain != NULL && e->ntouched > 1)
+	/*
+	 * Users by name, each user's preferences by context and their
+	 * destinations by address (as loaded): the recipients come out in
+	 * the order the caller gets them, with no sorting of recipients.
+	 */
+	if (e->ntouched > 1)
 		qsort(e->touched, e->ntouched, sizeof(*e->touched), user_cmp);
 
 	/*
@@ -531,9 +528,6 @@ fmn_engine_match(struct fmn_engine *e, struct fmn_msg *m,
 				explain_pref(e, p, explain);
 		}
 	}
-	if (out->n - first > 1)
-		qsort(out->v + first, out->n - first, sizeof(*out->v),
-		    recipient_cmp);
 	e->cur_user = NULL;
 	e->cur = NULL;
 	return 0;

@@ -101,7 +101,7 @@ struct epref {
 	struct euser		*user;
 	struct efilter		**filters;	/* active filters, by position */
 	size_t			 nfilters;
-	struct edest		*dests;		/* confirmed destinations */
+	struct edest		*dests;		/* confirmed ones, by address */
 	size_t			 ndests;
 	unsigned long long	 touched_gen;
 };
@@ -113,6 +113,7 @@ struct epref {
 struct euser {
 	long long		 id;
 	char			*name;
+	uint64_t		 sortkey[2];	/* name's first 16 bytes, big-endian */
 	struct epref		**prefs;	/* by context */
 	size_t			 nprefs;
 	unsigned long long	 touched_gen;

@@ -281,20 +281,29 @@ user_pack(struct loader *l)
 		}
 		f->sure = f->nrules;
 	}
-	/* The destinations, preference by preference. */
+	/* The destinations, preference by preference, by address. */
 	take(block, &off, 0);
 	for (i = 0; i < l->nprefs; i++) {
+		struct edest t;
+
 		p = u->prefs[i];
 		p->dests = (struct edest *)(block + off);
 		for (k = 0; k < l->ndests; k++) {
 			if (l->dests[k].pref != i)
 				continue;
-			p->dests[p->ndests].id = l->dests[k].id;
-			p->dests[p->ndests].address = text + l->dests[k].address;
+			t.id = l->dests[k].id;
+			t.address = text + l->dests[k].address;
+			for (j = p->ndests; j > 0 && strcmp(p->dests[j - 1].address,
+			    t.address) > 0; j--)
+				p->dests[j] = p->dests[j - 1];
+			p->dests[j] = t;
 			p->ndests++;
 		}
 		off += p->ndests * sizeof(struct edest);
 	}
+	for (i = 0; i < 16 && u->name[i] != '\0'; i++)
+		u->sortkey[i / 8] |= (uint64_t)(unsigned char)u->name[i] <<
+		    (56 - 8 * (i % 8));
 	/* The user owns them now. */
 	for (j = 0; j < l->nfilters; j++)
 		l->filters[j].bad_rule = l->filters[j].broken = NULL;
