@@ -82,7 +82,9 @@ flist_add(struct flist *l, struct efilter *f)
 		l->cap = l->cap ? l->cap * 2 : 2;
 		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
 	}
-	l->v[l->n++] = f;
+	l->v[l->n].pref = f->pref;
+	l->v[l->n].at = f->at;
+	l->n++;
 }
 
 static void
@@ -91,7 +93,7 @@ flist_remove(struct flist *l, struct efilter *f)
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
-		if (l->v[i] == f) {
+		if (l->v[i].pref == f->pref && l->v[i].at == f->at) {
 			l->v[i] = l->v[--l->n];
 			return;
 		}
@@ -698,7 +700,7 @@ index_clear(struct fmn_engine *e)
 static void
 touch_list(struct fmn_engine *e, struct flist *l)
 {
-	struct efilter *f;
+	struct epref *p;
 	struct euser *u;
 	size_t i;
 
@@ -706,21 +708,28 @@ touch_list(struct fmn_engine *e, struct flist *l)
 		return;
 	l->gen = e->gen;
 	for (i = 0; i < l->n; i++) {
-		f = l->v[i];
-		f->cand_gen = e->gen;
-		if (f->pref->touched_gen == e->gen)
-			continue;
-		f->pref->touched_gen = e->gen;
-		u = f->pref->user;
-		if (u->touched_gen == e->gen)
-			continue;
-		u->touched_gen = e->gen;
-		if (e->ntouched == e->touched_cap) {
-			e->touched_cap = e->touched_cap ? e->touched_cap * 2 : 64;
-			e->touched = xreallocarray(e->touched, e->touched_cap,
-			    sizeof(*e->touched));
+		p = l->v[i].pref;
+		if (p->touched_gen != e->gen) {
+			p->touched_gen = e->gen;
+			p->cand = 0;
+			u = p->user;
+			if (u->touched_gen != e->gen) {
+				u->touched_gen = e->gen;
+				if (e->ntouched == e->touched_cap) {
+					e->touched_cap = e->touched_cap ?
+					    e->touched_cap * 2 : 64;
+					e->touched = xreallocarray(e->touched,
+					    e->touched_cap, sizeof(*e->touched));
+				}
+				e->touched[e->ntouched++] = u;
+			}
 		}
-		e->touched[e->ntouched++] = u;
+		if (l->v[i].at < 64)
+			p->cand |= (uint64_t)1 << l->v[i].at;
+		else
+			p->filters[l->v[i].at]->cand_gen = e->gen;
+		/* Matching reads it soon: fetch it while the others are marked. */
+		__builtin_prefetch(p->filters[l->v[i].at]);
 	}
 }
 

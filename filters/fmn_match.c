@@ -380,7 +380,7 @@ explain_found(const struct fmn_engine *e, const struct efilter *f)
 	json_t *o;
 	char *key;
 
-	if (f->cand_gen != e->gen || f->idx == IDX_NONE)
+	if (!is_candidate(e, f->pref, f->at) || f->idx == IDX_NONE)
 		return json_null();
 	o = json_pack("{s:s}", "kind", index_kind_name(f->idx));
 	if (f->idx_key != NULL) {
@@ -460,12 +460,23 @@ pref_match(struct fmn_engine *e, struct epref *p, struct fmn_recipients *out)
 {
 	const struct fref *failed;
 	struct efilter *f;
+	uint64_t first = p->cand;
 	size_t j, d;
 	int v;
 
+	/* The candidates among the first 64 by their bits, then the rest. */
 	for (j = 0; j < p->nfilters; j++) {
+		if (j < 64) {
+			if (first == 0) {
+				j = 63;
+				continue;
+			}
+			j = (size_t)__builtin_ctzll(first);
+			first &= first - 1;
+		} else if (p->filters[j]->cand_gen != e->gen)
+			continue;
 		f = p->filters[j];
-		if (f->cand_gen != e->gen || f->broken != NULL)
+		if (f->broken != NULL)
 			continue;
 		v = filter_eval(e, f, 0, &failed);
 		f->tries++;

@@ -84,7 +84,9 @@ struct efilter {
 	enum idx_kind		 idx;
 	char			*idx_key;	/* NULL for ALWAYS and NONE */
 	char			*idx_ptr;	/* the pointer of IDX_FIELD* */
-	unsigned long long	 cand_gen;	/* candidate for this message */
+	unsigned		 at;		/* in pref->filters */
+	/* Candidate for this message (filters past the 64th only). */
+	unsigned long long	 cand_gen;
 	unsigned long long	 tries;		/* messages it was evaluated on */
 	/* Its last errors, oldest first, as values of tries (0: none). */
 	unsigned long long	 err_at[FMN_MATCH_BROKEN_AFTER - 1];
@@ -104,6 +106,8 @@ struct epref {
 	struct edest		*dests;		/* confirmed ones, by address */
 	size_t			 ndests;
 	unsigned long long	 touched_gen;
+	/* With touched_gen: the candidates among the first 64 filters. */
+	uint64_t		 cand;
 };
 
 /*
@@ -119,9 +123,19 @@ struct euser {
 	unsigned long long	 touched_gen;
 };
 
+/*
+ * A filter in an index's list, as its preference and place there: a
+ * message marks its candidates in their preferences without reading the
+ * filters (most it never evaluates).
+ */
+struct fentry {
+	struct epref	*pref;
+	unsigned	 at;
+};
+
 /* A list of filters under one index key. */
 struct flist {
-	struct efilter		**v;
+	struct fentry		 *v;
 	size_t			  n;
 	size_t			  cap;
 	unsigned long long	  gen;	/* message that last touched it */
@@ -179,6 +193,16 @@ struct fmn_engine {
 /* The shared rule for (kind, arg), made when new; a reference is taken. */
 struct erule *erule_get(struct fmn_engine *e, enum fmn_rule_kind kind,
     const char *arg, char **cause);
+/* Is pref->filters[at] a candidate for the current message? */
+static inline int
+is_candidate(const struct fmn_engine *e, const struct epref *p, unsigned at)
+{
+	if (p->touched_gen != e->gen)
+		return 0;
+	return at < 64 ? (int)(p->cand >> at & 1) :
+	    p->filters[at]->cand_gen == e->gen;
+}
+
 /* Drop a reference to a shared rule. */
 void erule_put(struct fmn_engine *e, struct erule *er);
 /* A user's id as a key of the engine's maps. */

@@ -264,7 +264,8 @@ user_pack(struct loader *l)
 	for (j = 0; j < l->nfilters; j++) {
 		lf = &l->filters[j];
 		p = u->prefs[lf->pref];
-		f = p->filters[p->nfilters++] = take(block, &off, sizeof(*f));
+		f = p->filters[p->nfilters] = take(block, &off, sizeof(*f));
+		f->at = (unsigned)p->nfilters++;
 		f->id = lf->id;
 		f->name = text + lf->name;
 		f->pref = p;
