@@ -21,6 +21,7 @@
  *     each rate and its ratio to the run without that user.
  *
  * usage: bench_match [N|DB] [CORPUS] [SECONDS] [H] [SHARES, e.g. 0,5,20,50]
+ *        bench_match --floor FILE
  * (DB: a copy of that database's users instead of N made here; a path
  * is told from a number by its '/'.)
  */
@@ -378,34 +379,59 @@ copy_db(const char *path, sqlite3 *db)
 }
 
 /*
- * The topic filters people add (docs/benchmarks.md): most often the
- * last segments of a topic they care about (*.bodhi.update.comment),
- * else a whole category in production (org.fedoraproject.prod.copr.*),
- * a category anywhere (*.copr.*), or a topic the corpus does not have.
+ * The kinds of event people's topic filters are about, as
+ * bench/gen_users.py has them: the corpus's distinct topics, and three
+ * times as many the corpus sample does not have (each with another last
+ * segment): interests spread over the bus, not in proportion to its
+ * traffic.
+ */
+static char **
+topic_universe(char **topics, size_t ntopics, size_t *n)
+{
+	char **v = xcalloc(4 * ntopics, sizeof(*v)), *dot;
+	size_t i, j, k, base = 0;
+
+	for (i = 0; i < ntopics; i++) {
+		for (j = 0; j < base && strcmp(v[j], topics[i]) != 0; j++)
+			;
+		if (j == base)
+			v[base++] = xstrdup(topics[i]);
+	}
+	*n = base;
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < base; i++) {
+			dot = strrchr(v[i], '.');
+			v[(*n)++] = xasprintf("%.*s.kind%zu", dot ?
+			    (int)(dot - v[i]) : (int)strlen(v[i]), v[i], k);
+		}
+	}
+	return v;
+}
+
+/*
+ * A topic filter such as people add, about a kind of event drawn evenly
+ * from the universe: nine times in ten its last three segments
+ * (*.bodhi.update.comment), else its category in production
+ * (org.fedoraproject.prod.bodhi.*) or anywhere (*.bodhi.*).
  */
 static char *
-topic_glob(char **topics, size_t ntopics)
+topic_glob(char **universe, size_t n)
 {
-	const char *t = topics[rnd((uint32_t)ntopics)], *p = t + strlen(t);
-	char cat[64] = "", *dot;
+	const char *t = universe[rnd((uint32_t)n)], *p = t + strlen(t);
+	char cat[64] = "";
 	int k, r = (int)rnd(20);
 
 	if (sscanf(t, "%*[^.].%*[^.].%*[^.].%63[^.]", cat) != 1)
 		snprintf(cat, sizeof(cat), "%s", t);
-	if (r < 12) {
-		/* The last three segments. */
+	if (r < 18) {
 		for (k = 0; k < 3 && p > t; p--)
 			if (p[-1] == '.' && ++k == 3)
 				break;
 		return xasprintf("*.%s", p);
 	}
-	if (r < 15)
+	if (r < 19)
 		return xasprintf("org.fedoraproject.prod.%s.*", cat);
-	if (r < 17)
-		return xasprintf("*.%s.*", cat);
-	if ((dot = strchr(cat, '.')) != NULL)
-		*dot = '\0';
-	return xasprintf("*.%s.event%u.kind%u", cat, rnd(100), rnd(10));
+	return xasprintf("*.%s.*", cat);
 }
 
 /*
@@ -524,6 +550,32 @@ measure(struct fmn_engine *e, char **env, size_t n, struct fmn_defs *defs,
 	free(lens);
 }
 
+/*
+ * bench_match --floor FILE: json_loadb + json_decref of each line of
+ * FILE, nothing else (the floor bench_match_cli.py sets fmnctl match
+ * against); prints the lines and the seconds.
+ */
+static int
+floor_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0, n = 0;
+	ssize_t len;
+	double t0 = fmn_now();
+
+	if (f == NULL)
+		die(path, "cannot open");
+	while ((len = getline(&line, &cap, f)) != -1) {
+		json_decref(json_loadb(line, (size_t)len, 0, NULL));
+		n++;
+	}
+	printf("%zu lines in %.3f s\n", n, fmn_now() - t0);
+	free(line);
+	fclose(f);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -534,30 +586,35 @@ main(int argc, char **argv)
 	double secs = argc > 3 ? atof(argv[3]) : 3.0;
 	int nhostile = argc > 4 ? atoi(argv[4]) : 50;
 	const char *shares = argc > 5 ? argv[5] : "0,5,50";
-	char **env, **names, **pkgs, **topics, *cause = NULL, dbpath[64];
+	char **env, **names, **pkgs, **topics, **universe, *cause = NULL;
+	char dbpath[64];
 	size_t n, nnames, npkgs, ntopics, i, with = 0, want;
 	struct fmn_engine_stats st;
 	struct fmn_aliases *aliases;
 	struct fmn_defs *defs;
 	struct fmn_engine *e = NULL;
 	sqlite3 *db;
-	double t0, t1, floor_rate, rate, match_us, rcpt, base_us = 0;
+	double t0, t1, floor_rate, rate, match_us, rcpt;
+	double base_cost = 0;	/* the first workload's, in bare parses */
 	const char *sp;
 	long rss_before;
 	int share, k;
 
+	if (argc == 3 && strcmp(argv[1], "--floor") == 0)
+		return floor_file(argv[2]);
 	if (access(corpus, R_OK) != 0)
 		corpus = "/work/shared/corpus/fmfi-dev.json";
 	fmn_log_set_level(FMN_LOG_ERR);
 	env = load_corpus(corpus, &n, &names, &nnames, &pkgs, &npkgs);
 	topics = xcalloc(n, sizeof(*topics));
-	for (i = ntopics = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		json_t *j = json_loads(env[i], 0, NULL);
 
-		topics[ntopics++] = xstrdup(json_string_value(json_object_get(j,
+		topics[i] = xstrdup(json_string_value(json_object_get(j,
 		    "topic")));
 		json_decref(j);
 	}
+	universe = topic_universe(topics, n, &ntopics);
 
 	/* 2. The users. */
 	snprintf(dbpath, sizeof(dbpath), "/tmp/bench_match.%ld.db", (long)getpid());
@@ -589,7 +646,7 @@ main(int argc, char **argv)
 		share = atoi(sp);
 		want = (size_t)nusers * (size_t)share / 100;
 		if (want > with) {
-			add_topic_filters(db, with, want, topics, ntopics);
+			add_topic_filters(db, with, want, universe, ntopics);
 			with = want;
 		}
 		fmn_engine_destroy(&e);
@@ -611,15 +668,17 @@ main(int argc, char **argv)
 		printf("\n");
 		measure(e, env, n, defs, aliases, secs, &floor_rate, &rate,
 		    &match_us, &rcpt);
-		if (base_us == 0)
-			base_us = 1e6 / rate;
+		/* In floors: the cost of a bare parse, measured beside it. */
+		if (base_cost == 0)
+			base_cost = floor_rate / rate;
 		printf("  bare parse (floor):    %10.0f messages/s\n", floor_rate);
 		printf("  parse + facts + match: %10.0f messages/s, %.1f "
 		    "recipients/message\n", rate, rcpt);
 		printf("  of which matching:     %10.1f us/message\n", match_us);
 		printf("  ratio to the floor:    %10.2f\n", rate / floor_rate);
-		printf("  cost per message:      %10.1f us, %.2f x the first "
-		    "workload's\n", 1e6 / rate, 1e6 / rate / base_us);
+		printf("  cost per message:      %10.1f us, %.2f bare parses, "
+		    "%.2f x the first workload's\n", 1e6 / rate,
+		    floor_rate / rate, floor_rate / rate / base_cost);
 	}
 	printf("\npeak RSS:              %10.1f MB (%.1f MB before the engine)\n",
 	    peak_rss_kb() / 1024.0, rss_before / 1024.0);
@@ -642,8 +701,11 @@ main(int argc, char **argv)
 		free(env[i]);
 		free(topics[i]);
 	}
+	for (i = 0; i < ntopics; i++)
+		free(universe[i]);
 	free(env);
 	free(topics);
+	free(universe);
 	for (i = 0; i < nnames; i++)
 		free(names[i]);
 	free(names);

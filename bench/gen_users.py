@@ -6,11 +6,13 @@ shipped ones) and ~20 owned packages from a 20,000-package universe that
 includes the corpus's packages.
 
 With --topic-share S, a share S (0 to 1) of the users also has a filter
-of their own in the e-mail preference, one topic glob, as people add
-them: most often the last segments of a topic they care about
-(*.bodhi.update.comment), else a category in production
-(org.fedoraproject.prod.copr.*), a category anywhere (*.copr.*), or a
-topic the corpus does not have (bench/bench_match.c draws the same).
+of their own in the e-mail preference, one topic glob about a kind of
+event drawn evenly from a universe of them (the corpus's topics and
+three times as many it does not have: people's interests spread over
+the bus, not in proportion to its traffic): nine times in ten its last
+three segments (*.bodhi.update.comment), else its category in
+production (org.fedoraproject.prod.bodhi.*) or anywhere (*.bodhi.*).
+bench/bench_match.c draws the same kinds of filter.
 
 usage: bench/gen_users.py N [--topic-share S] [--fmnctl build/fmnctl]
                             [--corpus FILE] > users.json
@@ -41,20 +43,25 @@ def default_filters(fmnctl):
     return doc["users"][0]["preferences"][0]["filters"]
 
 
-def topic_glob(rnd, topics):
+def topic_universe(topics):
+    """The kinds of event people's topic filters are about: the corpus's
+    topics, and three times as many the corpus sample does not have
+    (its topics with another last segment), as bench_match.c has them."""
+    base = sorted(set(topics))
+    return base + ["%s.kind%d" % (t.rsplit(".", 1)[0], k)
+                   for k in range(3) for t in base]
+
+
+def topic_glob(rnd, universe):
     """A topic glob such as a person adds (see the module's comment)."""
-    t = rnd.choice(topics)
-    parts = t.split(".")
-    cat = parts[3] if len(parts) > 3 else t
+    parts = rnd.choice(universe).split(".")
+    cat = parts[3] if len(parts) > 3 else parts[-1]
     r = rnd.randrange(20)
-    if r < 12:
+    if r < 18:
         return "*." + ".".join(parts[-3:])
-    if r < 15:
+    if r < 19:
         return "org.fedoraproject.prod.%s.*" % cat
-    if r < 17:
-        return "*.%s.*" % cat
-    return "*.%s.event%d.kind%d" % (cat, rnd.randrange(100),
-                                     rnd.randrange(10))
+    return "*.%s.*" % cat
 
 
 def main():
@@ -85,10 +92,11 @@ def main():
     users, owners = [], {}
     names = corpus_users + ["user%05d" % i for i in range(opts.n)]
     with_topic = int(opts.n * opts.topic_share)
+    universe = topic_universe(topics)
     for k, name in enumerate(names[:opts.n]):
         filters = json.loads(template.replace("NICK", name))
         own = [{"name": "my topic", "active": True,
-                "rules": ["topic:" + topic_glob(rnd, topics)]}] \
+                "rules": ["topic:" + topic_glob(rnd, universe)]}] \
             if k < with_topic else []
         prefs = [{"context": ctx, "enabled": True, "batch_delta": None,
                   "batch_count": None, "verbose": True, "markup": False,
