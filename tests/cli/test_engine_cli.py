@@ -302,6 +302,86 @@ def test_match_explain_names_fired_filter_or_failing_rule():
     assert "explain" not in match(db, env)[0]
 
 
+def test_match_explain_says_which_index_found_each_filter():
+    """--explain names the index through which the message found each
+    filter (its kind and key), or null when it did not find it: the
+    filter could not have matched, and was only evaluated to explain."""
+    db = fmntest.initdb()
+    env, f = koji_facts(db)
+    user, pkg = f["usernames"][0], f["packages"][0]
+    user_with_email(db, "alice")
+    filters = [
+        ("by package", ["package:" + pkg, "!user:nobody"],
+         {"kind": "package", "key": pkg}),
+        ("state changes", ["topic:*.build.state.change"],
+         {"kind": "topic-suffix", "key": "build.state.change"}),
+        ("koji", ["topic-re:\\.buildsys\\."],
+         {"kind": "topic-text", "key": ".buildsys."}),
+        ("owner", ["field:/msg/owner=" + env["msg"]["owner"]],
+         {"kind": "field", "key": "/msg/owner=" + env["msg"]["owner"]}),
+        ("ansible body", ["body-re:\"name\":\"ansible\""],
+         {"kind": "body-text", "key": "\"name\":\"ansible\""}),
+        ("not me", ["!user:nobody"], {"kind": "always"}),
+        ("bodhi", ["topic:*.bodhi.*"], None),
+    ]
+    for name, rules, _ in filters:
+        fmnctl("filter", "add", "alice", "email", name, *rules, db=db,
+               check=0)
+    out = match(db, env, explain=True)[0]
+    ex = out["explain"][0]["filters"]
+    assert [x["name"] for x in ex] == [x[0] for x in filters], ex
+    for x, (name, rules, index) in zip(ex, filters):
+        assert x["index"] == index, (name, x)
+    assert ex[-1]["result"] == "no match", ex
+    # Without --explain, the same recipients, and no explanation.
+    plain = match(db, env)[0]
+    assert plain["recipients"] == out["recipients"], (plain, out)
+
+
+def test_import_streams_users_and_tells_a_daemon_once_per_user():
+    """import reads its document as it streams, whatever the order of
+    its members; a running daemon hears of each user replaced or
+    created once (not of each of their rules), and other commands still
+    tell it of their changes afterwards."""
+    db = fmntest.tmpdb()
+    fmnctl("init", db=db, check=0)
+    d = fmntest.tmpdir()
+    doc = good_doc()
+    # Owners, groups and aliases before the users, all on one line.
+    text = json.dumps({"aliases": doc["aliases"], "owners": doc["owners"],
+                       "groups": doc["groups"], "users": doc["users"]})
+    fmnctl("import", write(d, "first.json", text), db=db, check=0)
+    con = sqlite3.connect(db)
+
+    def changes():
+        return con.execute("SELECT what, count(*) FROM changes "
+                           "GROUP BY what ORDER BY what").fetchall()
+
+    rules = con.execute("SELECT count(*) FROM rules").fetchone()[0]
+    assert rules > len(doc["users"]), rules
+    assert changes() == [("aliases", 1), ("groups", 1), ("owners", 1),
+                         ("user", 2)], changes()
+    # Replaced: the old rows go, the old and the new ids are told.
+    fmnctl("import", write(d, "again.json", doc), db=db, check=0)
+    assert con.execute("SELECT count(*) FROM rules").fetchone()[0] == rules
+    assert dict(changes())["user"] == 6, changes()
+    assert fmnctl_json("export", db=db)["users"] == fmnctl_json(
+        "export", db=db)["users"]
+    # The triggers are on again for everything else.
+    fmnctl("filter", "add", "erin", "email", "more", "user:x", db=db,
+           check=0)
+    assert dict(changes())["rule"] == 1, changes()
+    con.close()
+    # Whatever follows the document, or a comma with nothing after it,
+    # is refused, and nothing of it stays.
+    good = json.dumps(doc)
+    for name, bad in [("garbage", good + " x"), ("comma", good[:-1] + ",}"),
+                      ("usercomma", good.replace("]}]}]}", "]}]},]}", 1)),
+                      ("twodocs", good + good)]:
+        refused(db, ["import", write(d, name + ".json", bad)], 1,
+                name + ".json")
+
+
 def test_match_bad_lines_give_error_and_rest_go_on():
     db = fmntest.initdb()
     env, f = koji_facts(db)
