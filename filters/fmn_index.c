@@ -84,7 +84,107 @@ flist_add(struct flist *l, struct efilter *f)
 	}
 	l->v[l->n].pref = f->pref;
 	l->v[l->n].at = f->at;
+	l->v[l->n].probe = f->probe;
 	l->n++;
+}
+
+/* Probes. */
+
+/*
+ * f's probe: the rules its evaluation starts with (its indexed rule
+ * aside, which holds for every candidate) while they are shared and
+ * need no regex. NULL when it starts otherwise.
+ */
+static struct probe *
+probe_get(struct fmn_engine *e, const struct efilter *f)
+{
+	struct probe p, *q;
+	struct fmn_buf key;
+	size_t i;
+	void **slot;
+
+	memset(&p, 0, sizeof(p));
+	for (i = 0; i < f->nrules && p.n < PROBE_MAX; i++) {
+		if (i == f->sure)
+			continue;
+		if (f->rules[i].er->regex || f->rules[i].er->refs < PROBE_SHARED)
+			break;
+		p.r[p.n++] = f->rules[i];
+	}
+	if (p.n == 0)
+		return NULL;
+	fmn_buf_init(&key);
+	for (i = 0; i < p.n; i++)
+		fmn_buf_printf(&key, "%p%c", (void *)p.r[i].er,
+		    p.r[i].negated ? '!' : '.');
+	slot = fmn_hmap_put(&e->probes, key.data);
+	if ((q = *slot) == NULL) {
+		q = *slot = xmalloc(sizeof(*q));
+		*q = p;
+		q->key = fmn_buf_steal(&key);
+	} else
+		fmn_buf_free(&key);
+	q->refs++;
+	return q;
+}
+
+static void
+probe_put(struct fmn_engine *e, struct probe *p)
+{
+	if (p == NULL || --p->refs > 0)
+		return;
+	fmn_hmap_del(&e->probes, p->key);
+	free(p->key);
+	free(p);
+}
+
+static void
+probe_free(void *p)
+{
+	free(((struct probe *)p)->key);
+	free(p);
+}
+
+/* Count f's probe (or its lack) in its index, by delta. */
+static void
+kprobe_count(struct fmn_engine *e, const struct efilter *f, int delta)
+{
+	struct fmn_hmap *m = &e->kprobes[f->idx];
+	uintptr_t n;
+
+	if (f->probe == NULL) {
+		e->unprobed[f->idx] += (size_t)delta;
+		return;
+	}
+	n = (uintptr_t)fmn_imap_get(m, (long long)(uintptr_t)f->probe) +
+	    (uintptr_t)(intptr_t)delta;
+	if (n == 0)
+		fmn_imap_del(m, (long long)(uintptr_t)f->probe);
+	else
+		fmn_imap_put(m, (long long)(uintptr_t)f->probe, (void *)n);
+}
+
+/*
+ * The AND of the probe's rules for the current message, in order: a
+ * filter it says NO for would stop there, before any rule of its own,
+ * any regex, any charge to its user.
+ */
+static int
+probe_value(struct fmn_engine *e, struct probe *p)
+{
+	unsigned i;
+	int v = FMN_MATCH_YES;
+
+	if (p->gen == e->gen)
+		return p->val;
+	for (i = 0; i < p->n && v == FMN_MATCH_YES; i++) {
+		v = erule_value(e, p->r[i].er);
+		if (p->r[i].negated)
+			v = fmn_match_negate(v);
+	}
+	p->gen = e->gen;
+	p->val = v;
+	return v;
 }
 
 static void
@@ -579,6 +679,7 @@ filter_index(struct fmn_engine *e, struct efilter *f)
 		f->idx = IDX_ALWAYS;
 		flist_add(&e->always, f);
 		e->nindexed[IDX_ALWAYS]++;
+		kprobe_count(e, f, 1);
 		return;
 	}
 	f->idx = best.kind;
@@ -591,6 +692,8 @@ filter_index(struct fmn_engine *e, struct efilter *f)
 	 */
 	if (best.kind < IDX_TOPIC_PREFIX || best.kind == IDX_CATEGORY)
 		f->sure = at;
+	f->probe = probe_get(e, f);
+	kprobe_count(e, f, 1);
 	switch (best.kind) {
 	case IDX_TOPIC_TEXT:
 	case IDX_PACKAGE_TEXT:
@@ -640,7 +743,10 @@ filter_unindex(struct fmn_engine *e, struct efilter *f)
 		return;
 	case IDX_ALWAYS:
 		flist_remove(&e->always, f);
-		break;
+		e->nindexed[IDX_ALWAYS]--;
+		kprobe_count(e, f, -1);
+		f->idx = IDX_NONE;
+		return;
 	case IDX_TOPIC_TEXT:
 	case IDX_PACKAGE_TEXT:
 	case IDX_BODY_TEXT:
@@ -671,7 +777,10 @@ filter_unindex(struct fmn_engine *e, struct efilter *f)
 		break;
 	}
 	e->nindexed[f->idx]--;
+	kprobe_count(e, f, -1);
 	f->sure = f->nrules;
+	probe_put(e, f->probe);
+	f->probe = NULL;
 	free(f->idx_key);
 	free(f->idx_ptr);
 	f->idx_key = f->idx_ptr = NULL;
@@ -690,6 +799,12 @@ index_clear(struct fmn_engine *e)
 		fmn_textidx_init(&e->text[i], common_text[i]);
 	}
 	fmn_hmap_clear(&e->fields, fptr_free);
+	fmn_hmap_clear(&e->probes, probe_free);
+	for (i = 0; i < FMN_NELEM(e->kprobes); i++) {
+		fmn_imap_clear(&e->kprobes[i], NULL);
+		e->unprobed[i] = 0;
+		e->out_gen[i] = 0;
+	}
 	free(e->always.v);
 	memset(&e->always, 0, sizeof(e->always));
 	memset(e->nindexed, 0, sizeof(e->nindexed));
@@ -697,9 +812,23 @@ index_clear(struct fmn_engine *e)
 
 /* Candidates. */
 
+/* Will the message skip entry x of a list (its probe rules it out)? */
+static inline int
+entry_out(struct fmn_engine *e, const struct fentry *x)
+{
+	return x->probe != NULL && e->probing &&
+	    probe_value(e, x->probe) == FMN_MATCH_NO;
+}
+
+/*
+ * Mark the candidates of a list in their preferences. The preferences
+ * and users of a long list are in memory no message read lately: they
+ * are fetched a few entries ahead, so that their misses overlap.
+ */
 static void
 touch_list(struct fmn_engine *e, struct flist *l)
 {
+	const struct fentry *x;
 	struct epref *p;
 	struct euser *u;
 	size_t i;
@@ -708,7 +837,14 @@ touch_list(struct fmn_engine *e, struct flist *l)
 		return;
 	l->gen = e->gen;
 	for (i = 0; i < l->n; i++) {
-		p = l->v[i].pref;
+		if (i + 8 < l->n && !entry_out(e, &l->v[i + 8]))
+			__builtin_prefetch(l->v[i + 8].pref);
+		if (i + 4 < l->n && !entry_out(e, &l->v[i + 4]))
+			__builtin_prefetch(l->v[i + 4].pref->user);
+		x = &l->v[i];
+		if (entry_out(e, x))
+			continue;	/* it would fail before its own rules */
+		p = x->pref;
 		if (p->touched_gen != e->gen) {
 			p->touched_gen = e->gen;
 			p->cand = 0;
@@ -723,20 +859,51 @@ touch_list(struct fmn_engine *e, struct flist *l)
 				}
 				e->touched[e->ntouched++] = u;
 			}
+			/* Matching reads them soon: fetch them now. */
+			__builtin_prefetch(p->dests);
 		}
-		if (l->v[i].at < 64)
-			p->cand |= (uint64_t)1 << l->v[i].at;
+		if (x->at < 64)
+			p->cand |= (uint64_t)1 << x->at;
 		else
-			p->filters[l->v[i].at]->cand_gen = e->gen;
-		/* Matching reads it soon: fetch it while the others are marked. */
-		__builtin_prefetch(p->filters[l->v[i].at]);
+			p->filters[x->at]->cand_gen = e->gen;
+		__builtin_prefetch(p->filters[x->at]);
 	}
+}
+
+/* Most probes of an index one may rule out at once. */
+#define KPROBES_MAX	16
+
+/*
+ * Does the message find nothing in index k, whatever it has? So when
+ * every filter there has a probe, there are few of them, and each rules
+ * its filters out. Once per message and index.
+ */
+static int
+ruled_out(struct fmn_engine *e, enum idx_kind k)
+{
+	struct fmn_hmap *m = &e->kprobes[k];
+	long long key;
+	size_t i;
+	int out;
+
+	if (!e->probing || e->unprobed[k] > 0 || m->n == 0 ||
+	    m->n > KPROBES_MAX)
+		return 0;
+	if (e->out_gen[k] == e->gen)
+		return e->out[k];
+	out = 1;
+	for (i = 0; out && fmn_imap_next(m, &i, &key, NULL); )
+		out = probe_value(e, (struct probe *)(uintptr_t)key) ==
+		    FMN_MATCH_NO;
+	e->out_gen[k] = e->gen;
+	e->out[k] = out;
+	return out;
 }
 
 static void
 touch_key(struct fmn_engine *e, enum idx_kind k, const char *key)
 {
-	if (key != NULL && e->idx[k].n > 0)
+	if (key != NULL && e->idx[k].n > 0 && !ruled_out(e, k))
 		touch_list(e, fmn_hmap_get(&e->idx[k], key));
 }
 
@@ -873,7 +1040,7 @@ index_touch(struct fmn_engine *e)
 	touch_key(e, IDX_AGENT, m->facts.agent);
 	for (i = 0; i < m->facts.usernames.n; i++) {
 		touch_key(e, IDX_USER, m->facts.usernames.v[i]);
-		if (e->idx[IDX_GROUP].n > 0)
+		if (e->idx[IDX_GROUP].n > 0 && !ruled_out(e, IDX_GROUP))
 			fmn_owners_foreach_group(e->owners,
 			    m->facts.usernames.v[i], touch_group, e);
 	}
@@ -881,7 +1048,7 @@ index_touch(struct fmn_engine *e)
 		const char *pkg = m->facts.packages.v[i];
 
 		touch_key(e, IDX_PACKAGE, pkg);
-		if (e->idx[IDX_OWNED].n > 0)
+		if (e->idx[IDX_OWNED].n > 0 && !ruled_out(e, IDX_OWNED))
 			fmn_owners_foreach_owner(e->owners, pkg, touch_owned,
 			    e);
 		text_scan(e, &e->text[1], pkg, strlen(pkg));

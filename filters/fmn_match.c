@@ -72,26 +72,28 @@ struct erule *
 erule_get(struct fmn_engine *e, enum fmn_rule_kind kind, const char *arg,
     char **cause)
 {
-	char *key = xasprintf("%s:%s", fmn_rule_kind_name(kind), arg);
+	struct fmn_buf *key = &e->keybuf;
 	void **slot;
 	struct erule *er;
 	struct fmn_rule *r;
 
-	if ((er = fmn_hmap_get(&e->rules, key)) != NULL) {
-		free(key);
+	/* Most rules are shared: no allocation to find one. */
+	fmn_buf_reset(key);
+	fmn_buf_adds(key, fmn_rule_kind_name(kind));
+	fmn_buf_addc(key, ':');
+	fmn_buf_adds(key, arg);
+	if ((er = fmn_hmap_get(&e->rules, key->data)) != NULL) {
 		er->refs++;
 		return er;
 	}
-	if ((r = fmn_rule_compile(kind, arg, cause)) == NULL) {
-		free(key);
+	if ((r = fmn_rule_compile(kind, arg, cause)) == NULL)
 		return NULL;
-	}
 	er = xcalloc(1, sizeof(*er));
 	er->rule = r;
-	er->key = key;
+	er->key = xstrdup(key->data);
 	er->refs = 1;
 	er->regex = fmn_rule_uses_regex(r);
-	slot = fmn_hmap_put(&e->rules, key);
+	slot = fmn_hmap_put(&e->rules, er->key);
 	*slot = er;
 	return er;
 }
@@ -142,7 +144,7 @@ erule_warn(struct fmn_engine *e, struct erule *er)
 }
 
 /* The memoised value of a rule for the current message. */
-static int
+int
 erule_value(struct fmn_engine *e, struct erule *er)
 {
 	unsigned long units = 0;
@@ -508,7 +510,12 @@ fmn_engine_match(struct fmn_engine *e, struct fmn_msg *m,
 	e->cur = m;
 	e->ntouched = 0;
 
-	/* Candidates: filters whose indexed rule this message can satisfy. */
+	/*
+	 * Candidates: filters whose indexed rule this message can satisfy,
+	 * less those a shared start rules out (not when explaining: the
+	 * explanation shows every filter of a preference found).
+	 */
+	e->probing = explain == NULL;
 	index_touch(e);
 
 	/*

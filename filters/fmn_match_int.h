@@ -12,6 +12,7 @@
 #include "fmn_match.h"
 #include "fmn_rule.h"
 #include "fmn_textidx.h"
+#include "fmn_util.h"
 
 /*
  * Which index a filter sits in (docs/filters.md, "How the engine is
@@ -79,6 +80,7 @@ struct efilter {
 	size_t			 nrules;
 	/* rules[sure] holds whenever f is a candidate (its index says so). */
 	size_t			 sure;
+	struct probe		*probe;		/* how its evaluation starts */
 	char			*bad_rule;	/* the token that did not compile */
 	char			*broken;	/* why it is marked broken: not tried */
 	enum idx_kind		 idx;
@@ -124,13 +126,33 @@ struct euser {
 };
 
 /*
+ * The rules a filter's evaluation starts with, when they are shared by
+ * many filters and need no regex: all the default filters of every user
+ * start with the same exclusions, and a message that one of them rules
+ * out is ruled out for all those filters at once, before their users'
+ * memory is read. Interned: one value per message for all.
+ */
+#define PROBE_MAX	8
+#define PROBE_SHARED	8	/* references that make a rule shared */
+
+struct probe {
+	struct fref		 r[PROBE_MAX];
+	unsigned		 n;
+	size_t			 refs;
+	char			*key;
+	unsigned long long	 gen;	/* message of val */
+	int			 val;	/* FMN_MATCH_* of the AND, in order */
+};
+
+/*
  * A filter in an index's list, as its preference and place there: a
  * message marks its candidates in their preferences without reading the
- * filters (most it never evaluates).
+ * filters (most it never evaluates); the probe can rule it out first.
  */
 struct fentry {
 	struct epref	*pref;
 	unsigned	 at;
+	struct probe	*probe;		/* or NULL */
 };
 
 /* A list of filters under one index key. */
@@ -160,11 +182,24 @@ struct fptr {
 
 struct fmn_engine {
 	struct fmn_hmap		 rules;		/* key -> struct erule */
+	struct fmn_buf		 keybuf;	/* a rule's key being looked up */
 	struct fmn_hmap		 users;		/* decimal id -> struct euser */
 	/* Indexes keyed by a string: key -> struct flist. */
 	struct fmn_hmap		 idx[IDX__COUNT];
 	struct fmn_textidx	 text[3];	/* topic, package, body */
 	struct fmn_hmap		 fields;	/* pointer -> struct fptr */
+	struct fmn_hmap		 probes;	/* key -> struct probe */
+	int			 probing;	/* probes may rule filters out */
+	/*
+	 * Per index: the probes of its filters (probe -> how many) and how
+	 * many have none. When the few probes of an index all rule their
+	 * filters out, a message skips the index (the owners of its
+	 * packages are not even looked up).
+	 */
+	struct fmn_hmap		 kprobes[IDX__COUNT + 1];
+	size_t			 unprobed[IDX__COUNT + 1];
+	unsigned long long	 out_gen[IDX__COUNT + 1];	/* of out */
+	int			 out[IDX__COUNT + 1];	/* ruled out */
 	struct flist		 always;
 	size_t			 nindexed[IDX__COUNT + 1];	/* and always */
 	int			 explain_index;	/* explain says which index */
@@ -203,6 +238,8 @@ is_candidate(const struct fmn_engine *e, const struct epref *p, unsigned at)
 	    p->filters[at]->cand_gen == e->gen;
 }
 
+/* The value of a rule for the current message, computed once. */
+int erule_value(struct fmn_engine *e, struct erule *er);
 /* Drop a reference to a shared rule. */
 void erule_put(struct fmn_engine *e, struct erule *er);
 /* A user's id as a key of the engine's maps. */

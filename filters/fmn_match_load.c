@@ -48,6 +48,7 @@ fmn_engine_destroy(struct fmn_engine **ep)
 	fmn_owners_destroy(&e->owners);
 	fmn_engine_broken_free(e->found, e->nfound);
 	free(e->touched);
+	fmn_buf_free(&e->keybuf);
 	free(e);
 	*ep = NULL;
 }
@@ -163,16 +164,38 @@ loader_free(struct loader *l)
 	fmn_buf_free(&l->text);
 }
 
+/*
+ * Which of two rules to evaluate first. Rules many filters share and
+ * that need no regex come first (PROBE_SHARED references): known for
+ * the message already, most often, and in memory it has touched (the
+ * default filters' exclusions); then the filter's own (its user's name)
+ * and last regexes, which are charged to the user. Within each, the
+ * cheaper kind first (a set lookup before a glob), then as written.
+ */
 static int
-order_cmp(const struct fref *rules, unsigned short a, unsigned short b)
+rule_class(const struct fref *r)
 {
-	int ca = fmn_rule_kind_cost(fmn_rule_kind_of(rules[a].er->rule));
-	int cb = fmn_rule_kind_cost(fmn_rule_kind_of(rules[b].er->rule));
-
-	return ca != cb ? ca - cb : (int)a - (int)b;
+	if (r->er->regex)
+		return 2;
+	return r->er->refs >= PROBE_SHARED ? 0 : 1;
 }
 
-/* l->order: the filter's rules cheap first (a set lookup before a regex). */
+static int
+order_cmp(const struct fref *ra, const struct fref *rb, unsigned short a,
+    unsigned short b)
+{
+	int ka = rule_class(ra), kb = rule_class(rb);
+	int ca = fmn_rule_kind_cost(fmn_rule_kind_of(ra->er->rule));
+	int cb = fmn_rule_kind_cost(fmn_rule_kind_of(rb->er->rule));
+
+	if (ka != kb)
+		return ka - kb;
+	if (ca != cb)
+		return ca - cb;
+	return (int)a - (int)b;
+}
+
+/* l->order: the filter's rules in the order to evaluate them. */
 static void
 order_rules(struct loader *l, const struct fref *rules, size_t n)
 {
@@ -187,8 +210,8 @@ order_rules(struct loader *l, const struct fref *rules, size_t n)
 		l->order[i] = (unsigned short)i;
 	for (i = 1; i < n; i++) {
 		t = l->order[i];
-		for (j = i; j > 0 && order_cmp(rules, l->order[j - 1], t) > 0;
-		    j--)
+		for (j = i; j > 0 && order_cmp(&rules[l->order[j - 1]],
+		    &rules[t], l->order[j - 1], t) > 0; j--)
 			l->order[j] = l->order[j - 1];
 		l->order[j] = t;
 	}
@@ -312,6 +335,47 @@ user_pack(struct loader *l)
 	return u;
 }
 
+/*
+ * A packed filter's rules put in order again, now that the references
+ * say which rules are shared (loading everyone, the first users were
+ * ordered before the others shared their rules). Before indexing.
+ */
+static void
+filter_reorder(struct loader *l, struct efilter *f)
+{
+	size_t i, j, n = f->nrules;
+	unsigned short t, *at;
+	struct fref *was;
+
+	if (n < 2)
+		return;
+	/* at[k]: where rules[k] was written; l->order: the new order. */
+	at = xreallocarray(NULL, n, sizeof(*at));
+	was = xreallocarray(NULL, n, sizeof(*was));
+	memcpy(was, f->rules, n * sizeof(*was));
+	for (i = 0; i < n; i++)
+		at[f->pos[i]] = (unsigned short)i;
+	if (n > l->order_cap) {
+		l->order_cap = n;
+		l->order = xreallocarray(l->order, n, sizeof(*l->order));
+	}
+	for (i = 0; i < n; i++)
+		l->order[i] = (unsigned short)i;
+	for (i = 1; i < n; i++) {
+		t = l->order[i];
+		for (j = i; j > 0 && order_cmp(&was[l->order[j - 1]], &was[t],
+		    at[l->order[j - 1]], at[t]) > 0; j--)
+			l->order[j] = l->order[j - 1];
+		l->order[j] = t;
+	}
+	for (i = 0; i < n; i++) {
+		f->rules[i] = was[l->order[i]];
+		f->pos[at[l->order[i]]] = (unsigned short)i;
+	}
+	free(at);
+	free(was);
+}
+
 /* The preference of the user being read with this id or context. */
 static ssize_t
 lpref_find(const struct loader *l, long long id, const char *context)
@@ -383,6 +447,21 @@ lrule_row(struct loader *l, struct lfilter *f, sqlite3_stmt *st)
 	f->n++;
 }
 
+/* File u's filters, their rules ordered again first when l is given. */
+static void
+index_user(struct fmn_engine *e, struct loader *l, struct euser *u)
+{
+	size_t j, k;
+
+	for (j = 0; j < u->nprefs; j++) {
+		for (k = 0; k < u->prefs[j]->nfilters; k++) {
+			if (l != NULL)
+				filter_reorder(l, u->prefs[j]->filters[k]);
+			filter_index(e, u->prefs[j]->filters[k]);
+		}
+	}
+}
+
 /* Step st while its row is about user uid (column 0): 1 while it is. */
 static int
 at_user(sqlite3_stmt *st, int *rc, long long uid)
@@ -442,9 +521,10 @@ load_users(struct fmn_engine *e, sqlite3 *db, long long user_id, char **cause)
 	int rc[4], i, ret = -1;
 	struct lfilter *f;
 	struct euser *u;
+	void *up;
 	char buf[32];
 	ssize_t p;
-	size_t j, k;
+	size_t j;
 
 	memset(&l, 0, sizeof(l));
 	l.e = e;
@@ -491,12 +571,14 @@ load_users(struct fmn_engine *e, sqlite3 *db, long long user_id, char **cause)
 		l.nfilters = 0;
 		*fmn_hmap_put(&e->users, id_key(u->id, buf)) = u;
 		e->nusers++;
-		for (j = 0; j < u->nprefs; j++)
-			for (k = 0; k < u->prefs[j]->nfilters; k++)
-				filter_index(e, u->prefs[j]->filters[k]);
+		if (one)
+			index_user(e, NULL, u);
 	}
 	if (rc[0] != SQLITE_DONE)
 		goto dberr;
+	/* Everyone loaded: order each filter's rules again, then index. */
+	for (j = 0; !one && fmn_hmap_next(&e->users, &j, NULL, &up); )
+		index_user(e, &l, up);
 	ret = 0;
 	goto out;
 dberr:
