@@ -256,6 +256,12 @@ void filter_index(struct fmn_engine *e, struct efilter *f);
 void filter_unindex(struct fmn_engine *e, struct efilter *f);
 /* Empty every index (the filters are freed by their users). */
 void index_clear(struct fmn_engine *e);
+/* The AND of a probe's rules for the current message (computed once). */
+int probe_value(struct fmn_engine *e, struct probe *p);
+/* A number as the key of a field index's numbers: its bits, -0 as 0. */
+void num_key(double d, char buf[24]);
+
+/* fmn_index_touch.c */
 /* Mark the candidates for the current message (e->cur, e->gen). */
 void index_touch(struct fmn_engine *e);
 /* The name of an index kind, as status and explain show it. */
