@@ -302,6 +302,41 @@ def test_match_explain_names_fired_filter_or_failing_rule():
     assert "explain" not in match(db, env)[0]
 
 
+def test_match_lines_escape_text_as_json_does():
+    """The lines of fmnctl match are written by hand, not by jansson:
+    quotes, backslashes, control characters and UTF-8, in runs shorter
+    and longer than a word, come out as the --explain path (jansson)
+    writes them and parse back to the same strings."""
+    db = fmntest.initdb()
+    names = ['q"', 'quo"te\\back \u00e9 tab there and more',
+             "plain name of more than eight bytes", "\u00e9" * 5,
+             'the "quoted" words and the \\ of a name']
+    for i, name in enumerate(names):
+        user_with_email(db, "u%d" % i)
+        fmnctl("filter", "add", "u%d" % i, "email", name, "topic:*", db=db,
+               check=0)
+    envs = []
+    for i, mid in enumerate(["id\u0001\"q\\\\\u00e9\u2028 and a long tail",
+                             "\u001f\u0008\u000c\n\r\t\"\\",
+                             "short", "x" * 40 + "\u007f",
+                             "abcdefg\u0001hijklmno"]):
+        envs.append({"topic": "org.fedoraproject.prod.x.y", "msg": {},
+                     "msg_id": mid, "timestamp": 1, "i": i})
+    # Split on newlines only: U+2028 is written as it is.
+    plain = fmnctl("match", "-", db=db, input=lines(*envs),
+                   check=0).stdout.split("\n")[:-1]
+    explained = fmnctl("match", "--explain", "-", db=db,
+                       input=lines(*envs), check=0).stdout.split("\n")[:-1]
+    assert len(plain) == len(envs) == len(explained), (plain, explained)
+    want = sorted(("u%d" % i, "email", "u%d@example.org" % i, name)
+                  for i, name in enumerate(names))
+    for env, p, e in zip(envs, plain, explained):
+        assert p.startswith('{"msg_id":') and e.endswith(p[1:]), (p, e)
+        out = json.loads(p)
+        assert out["msg_id"] == env["msg_id"], (out, env)
+        assert rcpts(out) == want, out
+
+
 def test_match_explain_says_which_index_found_each_filter():
     """--explain names the index through which the message found each
     filter (its kind and key), or null when it did not find it: the
