@@ -63,8 +63,13 @@ touch_list(struct fmn_engine *e, struct flist *l)
 					    e->touched_cap * 2 : 64;
 					e->touched = xreallocarray(e->touched,
 					    e->touched_cap, sizeof(*e->touched));
+					e->touched_tmp = xreallocarray(
+					    e->touched_tmp, e->touched_cap,
+					    sizeof(*e->touched_tmp));
 				}
-				e->touched[e->ntouched++] = u;
+				e->touched[e->ntouched].key[0] = u->sortkey[0];
+				e->touched[e->ntouched].key[1] = u->sortkey[1];
+				e->touched[e->ntouched++].user = u;
 			}
 			/* Matching reads them soon: fetch them now. */
 			__builtin_prefetch(p->dests);

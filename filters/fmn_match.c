@@ -358,17 +358,56 @@ user_remove(struct fmn_engine *e, long long id)
 /* Matching. */
 
 /* By name: the first 16 bytes as numbers, the rest as text. */
-static int
-user_cmp(const void *a, const void *b)
+static inline int
+touched_less(const struct etouched *x, const struct etouched *y)
 {
-	const struct euser *x = *(struct euser *const *)a;
-	const struct euser *y = *(struct euser *const *)b;
+	if (x->key[0] != y->key[0])
+		return x->key[0] < y->key[0];
+	if (x->key[1] != y->key[1])
+		return x->key[1] < y->key[1];
+	return strcmp(x->user->name, y->user->name) < 0;
+}
 
-	if (x->sortkey[0] != y->sortkey[0])
-		return x->sortkey[0] < y->sortkey[0] ? -1 : 1;
-	if (x->sortkey[1] != y->sortkey[1])
-		return x->sortkey[1] < y->sortkey[1] ? -1 : 1;
-	return strcmp(x->name, y->name);
+/*
+ * The users a message found, in order of name: runs of 16 by insertion,
+ * then merged pairwise (names are unique: no two are equal).
+ */
+static void
+touched_sort(struct fmn_engine *e)
+{
+	struct etouched *a = e->touched, *b = e->touched_tmp, *t, x;
+	size_t n = e->ntouched, lo, mid, hi, i, j, k, w;
+
+	for (lo = 0; lo < n; lo += 16) {
+		hi = lo + 16 < n ? lo + 16 : n;
+		for (i = lo + 1; i < hi; i++) {
+			x = a[i];
+			for (j = i; j > lo && touched_less(&x, &a[j - 1]); j--)
+				a[j] = a[j - 1];
+			a[j] = x;
+		}
+	}
+	for (w = 16; w < n; w *= 2) {
+		for (lo = 0; lo < n; lo += 2 * w) {
+			mid = lo + w < n ? lo + w : n;
+			hi = lo + 2 * w < n ? lo + 2 * w : n;
+			i = lo;
+			j = mid;
+			k = lo;
+			while (i < mid && j < hi)
+				b[k++] = touched_less(&a[j], &a[i]) ? a[j++] :
+				    a[i++];
+			while (i < mid)
+				b[k++] = a[i++];
+			while (j < hi)
+				b[k++] = a[j++];
+		}
+		t = a;
+		a = b;
+		b = t;
+	}
+	if (a != e->touched)
+		memcpy(e->touched, a, n * sizeof(*a));
 }
 
 /*
@@ -523,8 +562,7 @@ fmn_engine_match(struct fmn_engine *e, struct fmn_msg *m,
 	 * destinations by address (as loaded): the recipients come out in
 	 * the order the caller gets them, with no sorting of recipients.
 	 */
-	if (e->ntouched > 1)
-		qsort(e->touched, e->ntouched, sizeof(*e->touched), user_cmp);
+	touched_sort(e);
 
 	/*
 	 * User by user, each with an allowance of its own. The explanation
@@ -532,7 +570,7 @@ fmn_engine_match(struct fmn_engine *e, struct fmn_msg *m,
 	 * change what matches.
 	 */
 	for (i = 0; i < e->ntouched; i++) {
-		u = e->touched[i];
+		u = e->touched[i].user;
 		e->cur_user = u;
 		e->spent = 0;
 		for (k = 0; k < u->nprefs; k++) {

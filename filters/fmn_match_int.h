@@ -180,6 +180,15 @@ struct fptr {
 	size_t			 n;	/* filters under it */
 };
 
+/*
+ * A user found by a message, with the key it is put in order by copied
+ * beside it: sorting then reads one array, not every user's memory.
+ */
+struct etouched {
+	uint64_t		 key[2];	/* the user's sortkey */
+	struct euser		*user;
+};
+
 struct fmn_engine {
 	struct fmn_hmap		 rules;		/* key -> struct erule */
 	struct fmn_buf		 keybuf;	/* a rule's key being looked up */
@@ -216,7 +225,8 @@ struct fmn_engine {
 	size_t			 nfound;
 	size_t			 found_cap;
 	/* Per-message scratch, kept to avoid reallocation. */
-	struct euser		**touched;	/* users with a candidate filter */
+	struct etouched		 *touched;	/* users with a candidate filter */
+	struct etouched		 *touched_tmp;	/* room to sort them */
 	size_t			 ntouched;
 	size_t			 touched_cap;
 	struct fmn_msg		*cur;

@@ -48,6 +48,7 @@ fmn_engine_destroy(struct fmn_engine **ep)
 	fmn_owners_destroy(&e->owners);
 	fmn_engine_broken_free(e->found, e->nfound);
 	free(e->touched);
+	free(e->touched_tmp);
 	fmn_buf_free(&e->keybuf);
 	free(e);
 	*ep = NULL;

@@ -811,10 +811,17 @@ TEST(differential_against_plain_evaluator)
 		if (rnd(3) == 0)
 			add_owner(db, pkgs.v[i], pick(&grps), 1);
 	}
-	/* Users named like the corpus's people, and others. */
+	/*
+	 * Users named like the corpus's people, and others; a third of
+	 * these alike in their first 16 bytes and more, so that putting
+	 * recipients in order must read past them.
+	 */
 	for (i = 0; i < 300; i++) {
 		if (i < users.n)
 			snprintf(name, sizeof(name), "%s", users.v[i]);
+		else if (i % 3 == 1)
+			snprintf(name, sizeof(name), "one-of-many-alike-%zu",
+			    300 - i);
 		else
 			snprintf(name, sizeof(name), "x%zu", i);
 		random_user(db, name, &users, &pkgs, &cats, &topics, &grps);
