@@ -18,9 +18,13 @@ has some 2.4 KB of signature and certificate text to parse); with
 test CA and CRL of tests/data/pki): the verified throughput, and beside
 --signed alone what the checks cost.
 
-usage: bench/bench_daemon.py [--users 10000] [--burst 50000] [--rate 1000]
-                             [--steady 10000] [--build build] [--keep]
-                             [--signed] [--validate]
+With --db, a copy of that database's users is used instead of N made
+here (bench/gen_users.py and fmnctl import, as docs/benchmarks.md shows
+for 100,000 users).
+
+usage: bench/bench_daemon.py [--users 10000 | --db DB] [--burst 50000]
+                             [--rate 1000] [--steady 10000] [--build build]
+                             [--keep] [--signed] [--validate]
 """
 import argparse
 import json
@@ -160,6 +164,7 @@ def main():
     ap.add_argument("--rate", type=int, default=1000)
     ap.add_argument("--steady", type=int, default=10000,
                     help="messages in the steady-rate latency run")
+    ap.add_argument("--db", help="a database of users to copy instead")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--signed", action="store_true",
@@ -180,15 +185,20 @@ def main():
     tmp = tempfile.mkdtemp(prefix="fmn-bench-")
     db = os.path.join(tmp, "fmn.db")
     try:
-        users = os.path.join(tmp, "users.json")
-        with open(users, "w") as f:
-            subprocess.run([sys.executable, os.path.join(HERE, "gen_users.py"),
-                            str(o.users), "--fmnctl", fmnctl], stdout=f,
-                           check=True)
-        t = time.time()
-        subprocess.run([fmnctl, "--db", db, "import", users], check=True,
-                       stdout=subprocess.DEVNULL)
-        print("import of %d users: %.1f s" % (o.users, time.time() - t))
+        if o.db:
+            shutil.copyfile(o.db, db)
+            print("users from %s" % o.db)
+        else:
+            users = os.path.join(tmp, "users.json")
+            with open(users, "w") as f:
+                subprocess.run([sys.executable,
+                                os.path.join(HERE, "gen_users.py"),
+                                str(o.users), "--fmnctl", fmnctl], stdout=f,
+                               check=True)
+            t = time.time()
+            subprocess.run([fmnctl, "--db", db, "import", users],
+                           check=True, stdout=subprocess.DEVNULL)
+            print("import of %d users: %.1f s" % (o.users, time.time() - t))
 
         port = free_port()
         t = time.time()

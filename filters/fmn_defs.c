@@ -40,7 +40,18 @@ struct fmn_defs {
 	struct bucket		 wild;		/* globs without a literal token */
 	int			 nfiles;
 	const char		*cur_name;	/* the file being loaded */
+	/*
+	 * Topics looked up, and their definition (or no_def): the bus
+	 * repeats a few hundred topics, and the lookup tries globs.
+	 */
+	struct fmn_hmap		 seen;
 };
+
+/* Up to how many topics are remembered before starting over. */
+#define DEFS_SEEN_MAX	4096
+
+/* What seen holds for a topic without a definition. */
+static const struct fmn_def no_def;
 
 /* Tokens too common to index by: prefixes and environments. */
 static const char *const common_tokens[] = {
@@ -165,6 +176,7 @@ fmn_defs_destroy(struct fmn_defs **dp)
 
 	if (d == NULL)
 		return;
+	fmn_hmap_clear(&d->seen, NULL);
 	fmn_hmap_destroy(&d->index, bucket_free);
 	fmn_hmap_destroy(&d->tables, NULL);
 	free(d->wild.v);
@@ -529,6 +541,8 @@ fmn_defs_load_text(struct fmn_defs *d, const char *name, const char *text,
 	size_t i;
 	int rc;
 
+	/* What a topic finds may change. */
+	fmn_hmap_clear(&d->seen, NULL);
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		fmn_set_cause(cause, "%s:%d:%d: %s", name, jerr.line,
@@ -625,7 +639,8 @@ guard_holds(const struct fmn_def *def, struct fmn_eval *ev)
 
 static const struct fmn_def *
 bucket_best(const struct bucket *b, const char *topic, const char *cat,
-    size_t catlen, struct fmn_eval *ev, const struct entry **best)
+    size_t catlen, struct fmn_eval *ev, int *guarded,
+    const struct entry **best)
 {
 	size_t i;
 
@@ -638,7 +653,11 @@ bucket_best(const struct bucket *b, const char *topic, const char *cat,
 		    strlen(e->category) != catlen ||
 		    memcmp(e->category, cat, catlen) != 0))
 			continue;
-		if (fmn_glob_match(e->glob, topic) && guard_holds(e->def, ev)) {
+		if (!fmn_glob_match(e->glob, topic))
+			continue;
+		if (e->def->guard != NULL)
+			*guarded = 1;
+		if (guard_holds(e->def, ev)) {
 			*best = e;
 			break;
 		}
@@ -646,9 +665,13 @@ bucket_best(const struct bucket *b, const char *topic, const char *cat,
 	return *best ? (*best)->def : NULL;
 }
 
-const struct fmn_def *
-fmn_defs_lookup(const struct fmn_defs *d, const char *topic,
-    struct fmn_eval *ev)
+/*
+ * The best definition for topic; *guarded is set when a guard was asked
+ * (the answer then depends on the envelope, not on the topic alone).
+ */
+static const struct fmn_def *
+defs_find(const struct fmn_defs *d, const char *topic, struct fmn_eval *ev,
+    int *guarded)
 {
 	const struct entry *best = NULL;
 	const char *s = topic, *e, *cat = NULL;
@@ -673,11 +696,32 @@ fmn_defs_lookup(const struct fmn_defs *d, const char *topic,
 		if (e == NULL)
 			e = s + strlen(s);
 		if ((b = fmn_hmap_getn(d->index, s, (size_t)(e - s))) != NULL)
-			bucket_best(b, topic, cat, catlen, ev, &best);
+			bucket_best(b, topic, cat, catlen, ev, guarded,
+			    &best);
 		if (*e == '\0')
 			break;
 		s = e + 1;
 	}
-	bucket_best(&d->wild, topic, cat, catlen, ev, &best);
+	bucket_best(&d->wild, topic, cat, catlen, ev, guarded, &best);
 	return best ? best->def : NULL;
+}
+
+const struct fmn_def *
+fmn_defs_lookup(const struct fmn_defs *d, const char *topic,
+    struct fmn_eval *ev)
+{
+	/* The memory of topics seen is no part of what d means. */
+	struct fmn_hmap *seen = (struct fmn_hmap *)&d->seen;
+	const struct fmn_def *def = fmn_hmap_get(seen, topic);
+	int guarded = 0;
+
+	if (def != NULL)
+		return def != &no_def ? def : NULL;
+	def = defs_find(d, topic, ev, &guarded);
+	if (guarded)
+		return def;	/* another body may find another definition */
+	if (seen->n >= DEFS_SEEN_MAX)
+		fmn_hmap_clear(seen, NULL);
+	*fmn_hmap_put(seen, topic) = (void *)(def != NULL ? def : &no_def);
+	return def;
 }

@@ -23,7 +23,9 @@ struct fmn_def {
  * The definition that applies to a message, or NULL: the first (by
  * precedence) whose glob matches the topic and whose guard, if it has
  * one, holds for the envelope in ev. With ev NULL, guarded definitions
- * are passed over.
+ * are passed over. The answer for a topic no guard was asked about is
+ * remembered: like the definitions' regexes, which keep their match
+ * data, d serves one thread at a time.
  */
 const struct fmn_def *fmn_defs_lookup(const struct fmn_defs *d,
     const char *topic, struct fmn_eval *ev);

@@ -86,25 +86,15 @@ topic_title(const char *topic)
 	return xstrdup(p);
 }
 
-int
-fmn_facts_derive(const struct fmn_defs *d, const struct fmn_aliases *a,
-    struct fmn_msg *m)
+/* Usernames, packages and agent: what matching reads. */
+static void
+derive_match(const struct fmn_def *def, struct fmn_eval *ev,
+    const struct fmn_aliases *a, struct fmn_facts *f)
 {
-	const struct fmn_def *def = NULL;
-	struct fmn_facts *f = &m->facts;
-	struct fmn_eval ev;
-
-	if (m->has_facts)
-		return 0;
-	ev.env = m->env;
-	ev.aliases = a;
-	ev.errors = 0;
-	if (d != NULL)
-		def = fmn_defs_lookup(d, m->topic, &ev);
 	if (def != NULL) {
-		fmn_items_eval(def->usernames, &ev, &f->usernames, 1);
-		fmn_items_eval(def->packages, &ev, &f->packages, 0);
-		f->agent = facts_nonblank(fmn_cases_eval(def->agent, &ev));
+		fmn_items_eval(def->usernames, ev, &f->usernames, 1);
+		fmn_items_eval(def->packages, ev, &f->packages, 0);
+		f->agent = facts_nonblank(fmn_cases_eval(def->agent, ev));
 		if (f->agent != NULL) {
 			const char *acct = fmn_aliases_lookup(a, f->agent);
 
@@ -113,24 +103,69 @@ fmn_facts_derive(const struct fmn_defs *d, const struct fmn_aliases *a,
 				f->agent = xstrdup(acct);
 			}
 		}
-		f->link = fmn_cases_eval(def->link, &ev);
-		f->subtitle = facts_nonblank(fmn_cases_eval(def->subtitle,
-		    &ev));
-		f->long_form = fmn_cases_eval(def->long_form, &ev);
-		if (ev.errors > 0)
-			log_debug("facts: %s: %d regex errors on %s",
-			    def->where, ev.errors, m->topic);
 	}
-	if (f->subtitle == NULL)
-		f->subtitle = topic_title(m->topic);
-	facts_cut(f->subtitle, FACTS_SUBTITLE_MAX);
-	facts_cut(f->link, FACTS_LINK_MAX);
 	facts_cut(f->agent, FACTS_AGENT_MAX);
-	facts_cut(f->long_form, FACTS_LONG_FORM_MAX);
 	fmn_strset_finish(&f->usernames);
 	fmn_strset_finish(&f->packages);
 	facts_cap_set(&f->usernames);
 	facts_cap_set(&f->packages);
-	m->has_facts = 1;
+}
+
+/* The rest, which only people read: link, subtitle, long form. */
+static void
+derive_text(const struct fmn_def *def, struct fmn_eval *ev, const char *topic,
+    struct fmn_facts *f)
+{
+	if (def != NULL) {
+		f->link = fmn_cases_eval(def->link, ev);
+		f->subtitle = facts_nonblank(fmn_cases_eval(def->subtitle,
+		    ev));
+		f->long_form = fmn_cases_eval(def->long_form, ev);
+	}
+	if (f->subtitle == NULL)
+		f->subtitle = topic_title(topic);
+	facts_cut(f->subtitle, FACTS_SUBTITLE_MAX);
+	facts_cut(f->link, FACTS_LINK_MAX);
+	facts_cut(f->long_form, FACTS_LONG_FORM_MAX);
+}
+
+static int
+derive(const struct fmn_defs *d, const struct fmn_aliases *a,
+    struct fmn_msg *m, int all)
+{
+	const struct fmn_def *def = NULL;
+	struct fmn_eval ev;
+
+	if (m->has_facts || (m->has_match_facts && !all))
+		return 0;
+	ev.env = m->env;
+	ev.aliases = a;
+	ev.errors = 0;
+	if (d != NULL)
+		def = fmn_defs_lookup(d, m->topic, &ev);
+	if (!m->has_match_facts)
+		derive_match(def, &ev, a, &m->facts);
+	m->has_match_facts = 1;
+	if (all) {
+		derive_text(def, &ev, m->topic, &m->facts);
+		m->has_facts = 1;
+	}
+	if (ev.errors > 0)
+		log_debug("facts: %s: %d regex errors on %s", def->where,
+		    ev.errors, m->topic);
 	return 0;
+}
+
+int
+fmn_facts_derive(const struct fmn_defs *d, const struct fmn_aliases *a,
+    struct fmn_msg *m)
+{
+	return derive(d, a, m, 1);
+}
+
+int
+fmn_facts_derive_match(const struct fmn_defs *d, const struct fmn_aliases *a,
+    struct fmn_msg *m)
+{
+	return derive(d, a, m, 0);
 }

@@ -35,5 +35,11 @@ void fmn_defs_destroy(struct fmn_defs **dp);
 /* Derive m->facts once; never fails on odd bodies (empty facts instead). */
 int fmn_facts_derive(const struct fmn_defs *d, const struct fmn_aliases *a,
     struct fmn_msg *m);
+/*
+ * Only the facts matching reads (usernames, packages, agent), for a
+ * message that may never be shown; fmn_facts_derive completes them.
+ */
+int fmn_facts_derive_match(const struct fmn_defs *d,
+    const struct fmn_aliases *a, struct fmn_msg *m);
 
 #endif

@@ -5,10 +5,10 @@
  *  - distinct (kind, argument) rules are interned and shared by every
  *    filter that uses them, negated or not; each is evaluated at most once
  *    per message (memoised with a generation counter);
- *  - each filter sits in exactly one index, under one of its positive
- *    rules (owned, user, package, group, agent, exact topic, category), so
- *    a message only looks at filters whose indexed rule it can satisfy;
- *    filters with no indexable positive rule go to a short "always" list;
+ *  - each filter sits in exactly one index, under a key one of its
+ *    positive rules gives (fmn_index.c), so a message only looks at
+ *    filters whose indexed rule it can satisfy; filters with no positive
+ *    rule that gives a key go to a short "always" list;
  *  - a preference's filters keep their order, so among the candidates the
  *    first one that matches fires, and a preference fires at most once;
  *  - a message is matched user by user, each user's regex rules charged
@@ -29,40 +29,6 @@
 #include "fmn_rule.h"
 #include "fmn_log.h"
 #include "fmn_util.h"
-
-/* Lists. */
-
-static void
-flist_add(struct flist *l, struct efilter *f)
-{
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 4;
-		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
-	}
-	l->v[l->n++] = f;
-}
-
-static void
-flist_remove(struct flist *l, struct efilter *f)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++) {
-		if (l->v[i] == f) {
-			l->v[i] = l->v[--l->n];
-			return;
-		}
-	}
-}
-
-void
-flist_free(void *p)
-{
-	struct flist *l = p;
-
-	free(l->v);
-	free(l);
-}
 
 /* Recipients. */
 
@@ -100,50 +66,39 @@ recipients_add(struct fmn_recipients *r, const struct epref *p,
 	x->filter = f->name;
 }
 
-static int
-recipient_cmp(const void *a, const void *b)
-{
-	const struct fmn_recipient *x = a, *y = b;
-	int c;
-
-	if ((c = strcmp(x->user, y->user)) != 0)
-		return c;
-	if ((c = strcmp(x->context, y->context)) != 0)
-		return c;
-	return strcmp(x->address, y->address);
-}
-
 /* Shared rules. */
 
 struct erule *
 erule_get(struct fmn_engine *e, enum fmn_rule_kind kind, const char *arg,
     char **cause)
 {
-	char *key = xasprintf("%s:%s", fmn_rule_kind_name(kind), arg);
+	struct fmn_buf *key = &e->keybuf;
 	void **slot;
 	struct erule *er;
 	struct fmn_rule *r;
 
-	if ((er = fmn_hmap_get(&e->rules, key)) != NULL) {
-		free(key);
+	/* Most rules are shared: no allocation to find one. */
+	fmn_buf_reset(key);
+	fmn_buf_adds(key, fmn_rule_kind_name(kind));
+	fmn_buf_addc(key, ':');
+	fmn_buf_adds(key, arg);
+	if ((er = fmn_hmap_get(&e->rules, key->data)) != NULL) {
 		er->refs++;
 		return er;
 	}
-	if ((r = fmn_rule_compile(kind, arg, cause)) == NULL) {
-		free(key);
+	if ((r = fmn_rule_compile(kind, arg, cause)) == NULL)
 		return NULL;
-	}
 	er = xcalloc(1, sizeof(*er));
 	er->rule = r;
-	er->key = key;
+	er->key = xstrdup(key->data);
 	er->refs = 1;
 	er->regex = fmn_rule_uses_regex(r);
-	slot = fmn_hmap_put(&e->rules, key);
+	slot = fmn_hmap_put(&e->rules, er->key);
 	*slot = er;
 	return er;
 }
 
-static void
+void
 erule_put(struct fmn_engine *e, struct erule *er)
 {
 	if (--er->refs > 0)
@@ -189,7 +144,7 @@ erule_warn(struct fmn_engine *e, struct erule *er)
 }
 
 /* The memoised value of a rule for the current message. */
-static int
+int
 erule_value(struct fmn_engine *e, struct erule *er)
 {
 	unsigned long units = 0;
@@ -239,154 +194,19 @@ erule_eval(struct fmn_engine *e, struct erule *er)
 
 /* Filters. */
 
-static enum idx_kind
-idx_for_kind(enum fmn_rule_kind k, const char *arg)
-{
-	switch (k) {
-	case FMN_RULE_OWNED:	return IDX_OWNED;
-	case FMN_RULE_USER:	return IDX_USER;
-	case FMN_RULE_PACKAGE:	return IDX_PACKAGE;
-	case FMN_RULE_GROUP:	return IDX_GROUP;
-	case FMN_RULE_AGENT:	return IDX_AGENT;
-	case FMN_RULE_TOPIC:
-		return strpbrk(arg, "*?") == NULL ? IDX_TOPIC : IDX_ALWAYS;
-	case FMN_RULE_CATEGORY:	return IDX_CATEGORY;
-	default:		return IDX_ALWAYS;
-	}
-}
-
-void
-filter_index(struct fmn_engine *e, struct efilter *f)
-{
-	enum idx_kind best = IDX_ALWAYS, k;
-	const char *arg = NULL;
-	const struct fmn_rule *r;
-	char *items, *p, *comma;
-	size_t i;
-
-	if (f->bad_rule != NULL || f->broken != NULL || f->nrules == 0) {
-		f->idx = IDX_NONE;
-		return;
-	}
-	for (i = 0; i < f->nrules; i++) {
-		if (f->rules[i].negated)
-			continue;
-		r = f->rules[i].er->rule;
-		k = idx_for_kind(fmn_rule_kind_of(r), fmn_rule_argument(r));
-		if (k < best) {
-			best = k;
-			arg = fmn_rule_argument(r);
-		}
-	}
-	f->idx = best;
-	if (best == IDX_ALWAYS) {
-		flist_add(&e->always, f);
-		return;
-	}
-	f->idx_key = xstrdup(arg);
-	if (best != IDX_CATEGORY) {
-		void **slot = fmn_hmap_put(&e->idx[best], arg);
-
-		if (*slot == NULL)
-			*slot = xcalloc(1, sizeof(struct flist));
-		flist_add(*slot, f);
-		return;
-	}
-	/* A category list is indexed under each of its names. */
-	items = xstrdup(arg);
-	for (p = items; p != NULL; p = comma) {
-		void **slot;
-
-		if ((comma = strchr(p, ',')) != NULL)
-			*comma++ = '\0';
-		slot = fmn_hmap_put(&e->idx[best], p);
-		if (*slot == NULL)
-			*slot = xcalloc(1, sizeof(struct flist));
-		/* "category:a,a" must not list the filter twice. */
-		flist_remove(*slot, f);
-		flist_add(*slot, f);
-	}
-	free(items);
-}
-
+/* What a filter holds apart from its user's block (user_free frees that). */
 static void
-filter_unindex(struct fmn_engine *e, struct efilter *f)
-{
-	struct flist *l;
-	char *items, *p, *comma;
-
-	if (f->idx == IDX_NONE)
-		return;
-	if (f->idx == IDX_ALWAYS) {
-		flist_remove(&e->always, f);
-		return;
-	}
-	if (f->idx != IDX_CATEGORY) {
-		if ((l = fmn_hmap_get(&e->idx[f->idx], f->idx_key)) != NULL) {
-			flist_remove(l, f);
-			if (l->n == 0)
-				flist_free(fmn_hmap_del(&e->idx[f->idx], f->idx_key));
-		}
-		return;
-	}
-	items = xstrdup(f->idx_key);
-	for (p = items; p != NULL; p = comma) {
-		if ((comma = strchr(p, ',')) != NULL)
-			*comma++ = '\0';
-		if ((l = fmn_hmap_get(&e->idx[f->idx], p)) != NULL) {
-			flist_remove(l, f);
-			if (l->n == 0)
-				flist_free(fmn_hmap_del(&e->idx[f->idx], p));
-		}
-	}
-	free(items);
-}
-
-static int
-order_cmp_rules(const struct efilter *f, unsigned short a, unsigned short b)
-{
-	int ca = fmn_rule_kind_cost(fmn_rule_kind_of(f->rules[a].er->rule));
-	int cb = fmn_rule_kind_cost(fmn_rule_kind_of(f->rules[b].er->rule));
-
-	return ca != cb ? ca - cb : (int)a - (int)b;
-}
-
-/* Cheap rules first: a set lookup that says no spares a regex. */
-void
-filter_order(struct efilter *f)
-{
-	size_t i, j;
-	unsigned short t;
-
-	f->order = xreallocarray(NULL, f->nrules ? f->nrules : 1,
-	    sizeof(*f->order));
-	for (i = 0; i < f->nrules; i++)
-		f->order[i] = (unsigned short)i;
-	for (i = 1; i < f->nrules; i++) {
-		t = f->order[i];
-		for (j = i; j > 0 && order_cmp_rules(f, f->order[j - 1], t) > 0; j--)
-			f->order[j] = f->order[j - 1];
-		f->order[j] = t;
-	}
-}
-
-static void
-filter_free(struct fmn_engine *e, struct efilter *f)
+filter_free_parts(struct fmn_engine *e, struct efilter *f)
 {
 	size_t i;
 
 	filter_unindex(e, f);
 	for (i = 0; i < f->nrules; i++)
 		erule_put(e, f->rules[i].er);
-	free(f->rules);
-	free(f->order);
-	free(f->name);
 	free(f->bad_rule);
 	if (f->broken != NULL)
 		e->nbroken--;
 	free(f->broken);
-	free(f->idx_key);
-	free(f);
 	e->nfilters--;
 }
 
@@ -410,7 +230,12 @@ filter_eval(struct fmn_engine *e, struct efilter *f, int in_order,
 	if (f->nrules == 0)
 		return FMN_MATCH_NO;
 	for (i = 0; i < f->nrules; i++) {
-		fr = in_order ? &f->rules[i] : &f->rules[f->order[i]];
+		if (in_order)
+			fr = &f->rules[f->pos[i]];
+		else if (i == f->sure)
+			continue;	/* its index found f: it holds */
+		else
+			fr = &f->rules[i];
 		v = erule_eval(e, fr->er);
 		if (fr->negated)
 			v = fmn_match_negate(v);
@@ -511,22 +336,11 @@ id_key(long long id, char buf[32])
 void
 user_free(struct fmn_engine *e, struct euser *u)
 {
-	struct epref *p;
 	size_t i, j;
 
-	for (i = 0; i < u->nprefs; i++) {
-		p = u->prefs[i];
-		for (j = 0; j < p->nfilters; j++)
-			filter_free(e, p->filters[j]);
-		free(p->filters);
-		for (j = 0; j < p->ndests; j++)
-			free(p->dests[j].address);
-		free(p->dests);
-		free(p->context);
-		free(p);
-	}
-	free(u->prefs);
-	free(u->name);
+	for (i = 0; i < u->nprefs; i++)
+		for (j = 0; j < u->prefs[i]->nfilters; j++)
+			filter_free_parts(e, u->prefs[i]->filters[j]);
 	free(u);
 	e->nusers--;
 }
@@ -543,60 +357,81 @@ user_remove(struct fmn_engine *e, long long id)
 
 /* Matching. */
 
-static void
-touch_list(struct fmn_engine *e, const struct flist *l)
+/* By name: the first 16 bytes as numbers, the rest as text. */
+static inline int
+touched_less(const struct etouched *x, const struct etouched *y)
 {
-	struct efilter *f;
-	struct euser *u;
-	size_t i;
+	if (x->key[0] != y->key[0])
+		return x->key[0] < y->key[0];
+	if (x->key[1] != y->key[1])
+		return x->key[1] < y->key[1];
+	return strcmp(x->user->name, y->user->name) < 0;
+}
 
-	if (l == NULL)
-		return;
-	for (i = 0; i < l->n; i++) {
-		f = l->v[i];
-		f->cand_gen = e->gen;
-		if (f->pref->touched_gen == e->gen)
-			continue;
-		f->pref->touched_gen = e->gen;
-		u = f->pref->user;
-		if (u->touched_gen == e->gen)
-			continue;
-		u->touched_gen = e->gen;
-		if (e->ntouched == e->touched_cap) {
-			e->touched_cap = e->touched_cap ? e->touched_cap * 2 : 64;
-			e->touched = xreallocarray(e->touched, e->touched_cap,
-			    sizeof(*e->touched));
+/*
+ * The users a message found, in order of name: runs of 16 by insertion,
+ * then merged pairwise (names are unique: no two are equal).
+ */
+static void
+touched_sort(struct fmn_engine *e)
+{
+	struct etouched *a = e->touched, *b = e->touched_tmp, *t, x;
+	size_t n = e->ntouched, lo, mid, hi, i, j, k, w;
+
+	for (lo = 0; lo < n; lo += 16) {
+		hi = lo + 16 < n ? lo + 16 : n;
+		for (i = lo + 1; i < hi; i++) {
+			x = a[i];
+			for (j = i; j > lo && touched_less(&x, &a[j - 1]); j--)
+				a[j] = a[j - 1];
+			a[j] = x;
 		}
-		e->touched[e->ntouched++] = u;
 	}
+	for (w = 16; w < n; w *= 2) {
+		for (lo = 0; lo < n; lo += 2 * w) {
+			mid = lo + w < n ? lo + w : n;
+			hi = lo + 2 * w < n ? lo + 2 * w : n;
+			i = lo;
+			j = mid;
+			k = lo;
+			while (i < mid && j < hi)
+				b[k++] = touched_less(&a[j], &a[i]) ? a[j++] :
+				    a[i++];
+			while (i < mid)
+				b[k++] = a[i++];
+			while (j < hi)
+				b[k++] = a[j++];
+		}
+		t = a;
+		a = b;
+		b = t;
+	}
+	if (a != e->touched)
+		memcpy(e->touched, a, n * sizeof(*a));
 }
 
-static void
-touch_key(struct fmn_engine *e, enum idx_kind k, const char *key)
+/*
+ * How the message found f: {"kind", "key"} of the index it is filed in
+ * (no key for the always list), or null when it did not (f was not a
+ * candidate: its indexed rule is false for the message).
+ */
+static json_t *
+explain_found(const struct fmn_engine *e, const struct efilter *f)
 {
-	if (key != NULL && e->idx[k].n > 0)
-		touch_list(e, fmn_hmap_get(&e->idx[k], key));
-}
+	json_t *o;
+	char *key;
 
-static void
-touch_owned(void *arg, const char *name)
-{
-	touch_key(arg, IDX_OWNED, name);
-}
-
-static void
-touch_group(void *arg, const char *group)
-{
-	touch_key(arg, IDX_GROUP, group);
-}
-
-static int
-user_cmp(const void *a, const void *b)
-{
-	const struct euser *x = *(struct euser *const *)a;
-	const struct euser *y = *(struct euser *const *)b;
-
-	return strcmp(x->name, y->name);
+	if (!is_candidate(e, f->pref, f->at) || f->idx == IDX_NONE)
+		return json_null();
+	o = json_pack("{s:s}", "kind", index_kind_name(f->idx));
+	if (f->idx_key != NULL) {
+		key = f->idx_ptr == NULL ? xstrdup(f->idx_key) :
+		    xasprintf("%s%s%s", f->idx_ptr, f->idx == IDX_FIELD ?
+		    "=" : "~", f->idx_key);
+		json_object_set_new(o, "key", json_string(key));
+		free(key);
+	}
+	return o;
 }
 
 static void
@@ -623,6 +458,8 @@ explain_pref(struct fmn_engine *e, struct epref *p, json_t *explain)
 			free(why);
 			continue;
 		}
+		if (e->explain_index)
+			json_object_set_new(fo, "index", explain_found(e, f));
 		v = filter_eval(e, f, 1, &failed);
 		json_object_set_new(fo, "result", json_string(
 		    v == FMN_MATCH_YES ? "match" :
@@ -664,12 +501,23 @@ pref_match(struct fmn_engine *e, struct epref *p, struct fmn_recipients *out)
 {
 	const struct fref *failed;
 	struct efilter *f;
+	uint64_t first = p->cand;
 	size_t j, d;
 	int v;
 
+	/* The candidates among the first 64 by their bits, then the rest. */
 	for (j = 0; j < p->nfilters; j++) {
+		if (j < 64) {
+			if (first == 0) {
+				j = 63;
+				continue;
+			}
+			j = (size_t)__builtin_ctzll(first);
+			first &= first - 1;
+		} else if (p->filters[j]->cand_gen != e->gen)
+			continue;
 		f = p->filters[j];
-		if (f->cand_gen != e->gen || f->broken != NULL)
+		if (f->broken != NULL)
 			continue;
 		v = filter_eval(e, f, 0, &failed);
 		f->tries++;
@@ -683,40 +531,38 @@ pref_match(struct fmn_engine *e, struct epref *p, struct fmn_recipients *out)
 	}
 }
 
+void
+fmn_engine_explain_index(struct fmn_engine *e, int on)
+{
+	e->explain_index = on;
+}
+
 int
 fmn_engine_match(struct fmn_engine *e, struct fmn_msg *m,
     struct fmn_recipients *out, json_t *explain)
 {
 	struct euser *u;
 	struct epref *p;
-	size_t i, k, first = out->n;
+	size_t k, i;
 
 	e->gen++;
 	e->cur = m;
 	e->ntouched = 0;
 
-	/* Candidates: filters whose indexed rule this message can satisfy. */
-	if (m->topic != NULL)
-		touch_key(e, IDX_TOPIC, m->topic);
-	if (m->category != NULL && *m->category != '\0')
-		touch_key(e, IDX_CATEGORY, m->category);
-	touch_key(e, IDX_AGENT, m->facts.agent);
-	for (i = 0; i < m->facts.usernames.n; i++) {
-		touch_key(e, IDX_USER, m->facts.usernames.v[i]);
-		if (e->idx[IDX_GROUP].n > 0)
-			fmn_owners_foreach_group(e->owners,
-			    m->facts.usernames.v[i], touch_group, e);
-	}
-	for (i = 0; i < m->facts.packages.n; i++) {
-		touch_key(e, IDX_PACKAGE, m->facts.packages.v[i]);
-		if (e->idx[IDX_OWNED].n > 0)
-			fmn_owners_foreach_owner(e->owners,
-			    m->facts.packages.v[i], touch_owned, e);
-	}
-	touch_list(e, &e->always);
+	/*
+	 * Candidates: filters whose indexed rule this message can satisfy,
+	 * less those a shared start rules out (not when explaining: the
+	 * explanation shows every filter of a preference found).
+	 */
+	e->probing = explain == NULL;
+	index_touch(e);
 
-	if (explain != NULL && e->ntouched > 1)
-		qsort(e->touched, e->ntouched, sizeof(*e->touched), user_cmp);
+	/*
+	 * Users by name, each user's preferences by context and their
+	 * destinations by address (as loaded): the recipients come out in
+	 * the order the caller gets them, with no sorting of recipients.
+	 */
+	touched_sort(e);
 
 	/*
 	 * User by user, each with an allowance of its own. The explanation
@@ -724,7 +570,7 @@ fmn_engine_match(struct fmn_engine *e, struct fmn_msg *m,
 	 * change what matches.
 	 */
 	for (i = 0; i < e->ntouched; i++) {
-		u = e->touched[i];
+		u = e->touched[i].user;
 		e->cur_user = u;
 		e->spent = 0;
 		for (k = 0; k < u->nprefs; k++) {
@@ -738,9 +584,6 @@ fmn_engine_match(struct fmn_engine *e, struct fmn_msg *m,
 				explain_pref(e, p, explain);
 		}
 	}
-	if (out->n - first > 1)
-		qsort(out->v + first, out->n - first, sizeof(*out->v),
-		    recipient_cmp);
 	e->cur_user = NULL;
 	e->cur = NULL;
 	return 0;

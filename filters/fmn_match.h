@@ -52,6 +52,11 @@ void fmn_recipients_free(struct fmn_recipients *r);
 #define FMN_MATCH_BROKEN_AFTER	3
 #define FMN_MATCH_BROKEN_WINDOW	100
 
+/* The kinds of index a filter can be found through, always list included. */
+#define FMN_ENGINE_INDEXES	16
+/* "owned", "user", ..., "body-text", "always"; NULL past the end. */
+const char *fmn_engine_index_name(int k);
+
 struct fmn_engine_stats {
 	unsigned long long	rule_errors;	/* rules that failed to evaluate */
 	unsigned long long	regex_units;	/* match-limit units of the searches run */
@@ -60,6 +65,11 @@ struct fmn_engine_stats {
 	size_t			filters;
 	size_t			broken_filters;	/* loaded broken, or found so */
 	size_t			distinct_rules;
+	/*
+	 * Filters per index (fmn_engine_index_name names them), the
+	 * always list last: evaluated for every message.
+	 */
+	size_t			indexed[FMN_ENGINE_INDEXES];
 };
 
 /* A filter found over budget: what the store records (filters.broken). */
@@ -90,6 +100,12 @@ int fmn_engine_reload_shared(struct fmn_engine *e, sqlite3 *db, char **cause);
 int fmn_engine_match(struct fmn_engine *e, struct fmn_msg *m,
     struct fmn_recipients *out, json_t *explain);
 void fmn_engine_stats(const struct fmn_engine *e, struct fmn_engine_stats *st);
+/*
+ * When on, an explanation also says, per filter, through which index
+ * the message found it ("index": {"kind", "key"}), or null when it did
+ * not (the filter was not evaluated for matching).
+ */
+void fmn_engine_explain_index(struct fmn_engine *e, int on);
 /*
  * The filters found over budget since the last call, in the order found:
  * sets *v (the caller frees it with fmn_engine_broken_free) and returns

@@ -48,6 +48,7 @@ struct fmn_msg {
 	char		*body_text;	/* compact JSON of body, see fmn_msg_body_text */
 	struct fmn_facts facts;
 	int		 has_facts;
+	int		 has_match_facts;	/* usernames, packages, agent */
 };
 
 /*

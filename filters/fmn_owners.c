@@ -26,7 +26,40 @@ struct fmn_owners {
 	struct fmn_hmap	pkgs;		/* package -> struct pkg_owners */
 	struct fmn_hmap	members;	/* group -> struct fmn_hmap of members (val 1) */
 	struct fmn_hmap	groups_of;	/* member -> struct names of groups */
+	/*
+	 * Owner names, each kept once: a name owns many packages (20 each
+	 * for 100,000 people are 2 million entries). pkg_owners' lists
+	 * point here.
+	 */
+	struct fmn_hmap	owner_names;	/* name -> its one copy */
 };
+
+/* The one copy of an owner's name. */
+static char *
+owner_name(struct fmn_owners *o, const char *s)
+{
+	void **slot = fmn_hmap_put(&o->owner_names, s);
+
+	if (*slot == NULL)
+		*slot = xstrdup(s);
+	return *slot;
+}
+
+/* Add an owner's name (interned) unless one of l's first n has it. */
+static void
+owners_add(struct names *l, char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (l->v[i] == name)
+			return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 4;
+		l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+	}
+	l->v[l->n++] = name;
+}
 
 static void
 names_add(struct names *l, const char *s)
@@ -66,17 +99,13 @@ names_free(void *p)
 	free(l);
 }
 
+/* The names are the owners' (owner_names). */
 static void
 pkg_free(void *p)
 {
 	struct pkg_owners *po = p;
-	size_t i;
 
-	for (i = 0; i < po->users.n; i++)
-		free(po->users.v[i]);
 	free(po->users.v);
-	for (i = 0; i < po->groups.n; i++)
-		free(po->groups.v[i]);
 	free(po->groups.v);
 	free(po);
 }
@@ -100,6 +129,7 @@ fmn_owners_reset(struct fmn_owners *o)
 	fmn_hmap_clear(&o->pkgs, pkg_free);
 	fmn_hmap_clear(&o->members, members_free);
 	fmn_hmap_clear(&o->groups_of, names_free);
+	fmn_hmap_clear(&o->owner_names, free);
 }
 
 void
@@ -118,11 +148,13 @@ fmn_owners_add(struct fmn_owners *o, const char *package, const char *owner,
 {
 	void **slot = fmn_hmap_put(&o->pkgs, package);
 	struct pkg_owners *po;
+	struct names *l;
 
 	if (*slot == NULL)
 		*slot = xcalloc(1, sizeof(struct pkg_owners));
 	po = *slot;
-	names_add(is_group ? &po->groups : &po->users, owner);
+	l = is_group ? &po->groups : &po->users;
+	owners_add(l, owner_name(o, owner), l->n);
 }
 
 void
@@ -146,17 +178,46 @@ fmn_owners_load(struct fmn_owners *o, sqlite3 *db, char **cause)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	struct pkg_owners *po = NULL;
+	size_t before[2] = { 0, 0 };
+	struct fmn_buf at;
+
 	fmn_owners_reset(o);
-	if (sqlite3_prepare_v2(db, "SELECT package, owner, is_group FROM owners",
-	    -1, &st, NULL) != SQLITE_OK)
+	fmn_buf_init(&at);
+	/*
+	 * In the key's order, no sorting: a namespace's rows are distinct;
+	 * a package's owners in an earlier namespace are the only ones an
+	 * owner may repeat (before), so the lists are not searched whole.
+	 */
+	if (sqlite3_prepare_v2(db, "SELECT namespace, package, owner, is_group "
+	    "FROM owners ORDER BY namespace, package", -1, &st, NULL) !=
+	    SQLITE_OK)
 		goto fail;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *pkg = (const char *)sqlite3_column_text(st, 0);
-		const char *own = (const char *)sqlite3_column_text(st, 1);
+		const char *ns = (const char *)sqlite3_column_text(st, 0);
+		const char *pkg = (const char *)sqlite3_column_text(st, 1);
+		const char *own = (const char *)sqlite3_column_text(st, 2);
+		int grp = sqlite3_column_int(st, 3) != 0;
 
-		if (pkg != NULL && own != NULL)
-			fmn_owners_add(o, pkg, own, sqlite3_column_int(st, 2));
+		if (ns == NULL || pkg == NULL || own == NULL)
+			continue;
+		if (po == NULL || at.data == NULL || strcmp(at.data, ns) != 0 ||
+		    strcmp(at.data + strlen(ns) + 1, pkg) != 0) {
+			void **slot = fmn_hmap_put(&o->pkgs, pkg);
+
+			if (*slot == NULL)
+				*slot = xcalloc(1, sizeof(struct pkg_owners));
+			po = *slot;
+			before[0] = po->users.n;
+			before[1] = po->groups.n;
+			fmn_buf_reset(&at);
+			fmn_buf_add(&at, ns, strlen(ns) + 1);
+			fmn_buf_add(&at, pkg, strlen(pkg) + 1);
+		}
+		owners_add(grp ? &po->groups : &po->users, owner_name(o, own),
+		    before[grp]);
 	}
+	fmn_buf_free(&at);
 	if (rc != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(st);
@@ -176,6 +237,7 @@ fmn_owners_load(struct fmn_owners *o, sqlite3 *db, char **cause)
 	return 0;
 fail:
 	fmn_set_cause(cause, "loading owners and groups: %s", sqlite3_errmsg(db));
+	fmn_buf_free(&at);
 	sqlite3_finalize(st);
 	return -1;
 }

@@ -59,6 +59,7 @@ struct fmn_rule {
 	char			**list;		/* category names; field: pointer tokens */
 	size_t			 nlist;
 	int			 field_op;	/* '=' or '~' */
+	size_t			 ptr_len;	/* field: the pointer's bytes */
 	char			*value;		/* field "=": the text to compare */
 	int			 value_is_num;
 	double			 value_num;
@@ -290,6 +291,7 @@ compile_field(struct fmn_rule *r, const char *arg, char **cause)
 	if (pointer_split(r, arg, p - arg, cause) == -1)
 		return -1;
 	r->field_op = *p;
+	r->ptr_len = (size_t)(p - arg);
 	rest = p + 1;
 	if (r->field_op == '~')
 		return re_compile(&r->re, rest, cause);
@@ -710,6 +712,44 @@ int
 fmn_rule_uses_regex(const struct fmn_rule *r)
 {
 	return r->re.code != NULL;
+}
+
+const char *
+fmn_rule_regex(const struct fmn_rule *r)
+{
+	if (r->re.code == NULL)
+		return NULL;
+	if (r->kind == FMN_RULE_FIELD)
+		return r->argument + fmn_rule_field_pointer_len(r) + 1;
+	return r->argument;
+}
+
+int
+fmn_rule_field_op(const struct fmn_rule *r)
+{
+	return r->kind == FMN_RULE_FIELD ? r->field_op : 0;
+}
+
+size_t
+fmn_rule_field_pointer_len(const struct fmn_rule *r)
+{
+	return r->kind == FMN_RULE_FIELD ? r->ptr_len : 0;
+}
+
+const char *
+fmn_rule_field_value(const struct fmn_rule *r, int *is_num, double *num)
+{
+	if (r->kind != FMN_RULE_FIELD || r->field_op != '=')
+		return NULL;
+	*is_num = r->value_is_num;
+	*num = r->value_num;
+	return r->value;
+}
+
+json_t *
+fmn_rule_field_get(const struct fmn_rule *r, json_t *env)
+{
+	return r->kind == FMN_RULE_FIELD ? pointer_resolve(r, env) : NULL;
 }
 
 int

@@ -101,4 +101,21 @@ int fmn_rule_uses_regex(const struct fmn_rule *r);
 /* Relative cost of evaluating a kind (set lookups cheap, regexes dear). */
 int fmn_rule_kind_cost(enum fmn_rule_kind kind);
 
+/* What the filter engine's indexes read of a compiled rule. */
+/* The regex of a *-re rule or of field:/ptr~REGEX, else NULL. */
+const char *fmn_rule_regex(const struct fmn_rule *r);
+/* A field: rule: its operator ('=' or '~'), else 0. */
+int fmn_rule_field_op(const struct fmn_rule *r);
+/* A field: rule's pointer: the first *len bytes of its argument. */
+size_t fmn_rule_field_pointer_len(const struct fmn_rule *r);
+/*
+ * A field:/ptr=VALUE rule's VALUE, and whether it reads as a number
+ * (then *num is that number): a string equals VALUE as text, a number
+ * equals *num.
+ */
+const char *fmn_rule_field_value(const struct fmn_rule *r, int *is_num,
+    double *num);
+/* The value at a field: rule's pointer into env, or NULL (borrowed). */
+json_t *fmn_rule_field_get(const struct fmn_rule *r, json_t *env);
+
 #endif

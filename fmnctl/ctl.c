@@ -7,6 +7,7 @@
 #include "ctl.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -265,6 +266,70 @@ ctl_print_json(json_t *j)
 		free(s);
 	}
 	json_decref(j);
+}
+
+/* Does the word hold a byte below 0x20, a '"' or a '\\'? */
+static inline int
+word_needs_escape(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t high = 0x8080808080808080ull;
+	uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+
+	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+	    ((bs - ones) & ~bs)) & high ? 1 : 0;
+}
+
+/*
+ * s as a JSON string, escaped as jansson escapes it (ctl_print_json's
+ * text): runs without anything to escape are copied eight bytes at a
+ * time, since most strings (names, addresses) have none.
+ */
+void
+ctl_json_str(struct fmn_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(s), i = 0;
+	char *w = fmn_buf_reserve(b, n * 6 + 2);	/* all as \u00XX */
+	uint64_t word;
+
+	*w++ = '"';
+	while (i < n) {
+		unsigned char c;
+
+		if (i + 8 <= n) {
+			memcpy(&word, s + i, 8);
+			if (!word_needs_escape(word)) {
+				memcpy(w, &word, 8);
+				w += 8;
+				i += 8;
+				continue;
+			}
+		}
+		c = (unsigned char)s[i++];
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*w++ = (char)c;
+			continue;
+		}
+		*w++ = '\\';
+		switch (c) {
+		case '"':	*w++ = '"'; break;
+		case '\\':	*w++ = '\\'; break;
+		case '\b':	*w++ = 'b'; break;
+		case '\f':	*w++ = 'f'; break;
+		case '\n':	*w++ = 'n'; break;
+		case '\r':	*w++ = 'r'; break;
+		case '\t':	*w++ = 't'; break;
+		default:
+			*w++ = 'u';
+			*w++ = '0';
+			*w++ = '0';
+			*w++ = hex[c >> 4];
+			*w++ = hex[c & 15];
+		}
+	}
+	*w++ = '"';
+	fmn_buf_commit(b, w);
 }
 
 /*

@@ -118,14 +118,18 @@ FILE *ctl_open_input(struct fmn_ctl *ctl, const char *path);
 
 /*
  * Read envelopes from FILE or "-", one per line; derive each one's facts
- * (defs_path: extra definitions, or NULL) and call fn to fill the JSON
- * object printed for it. A bad line prints {"error", "line"} instead.
+ * (defs_path: extra definitions, or NULL; with match_only, only those
+ * matching reads: usernames, packages, agent) and call fn, which fills
+ * the JSON object printed for it and returns 0, or prints its line
+ * itself and returns 1. A bad line prints {"error", "line"} instead.
  * Returns the exit code.
  */
 struct fmn_msg;
-typedef void (*ctl_envelope_fn)(void *arg, struct fmn_msg *m, json_t *out);
+typedef int (*ctl_envelope_fn)(void *arg, struct fmn_msg *m, json_t *out);
 int ctl_each_envelope(struct fmn_ctl *ctl, const char *path,
-    const char *defs_path, ctl_envelope_fn fn, void *arg);
+    const char *defs_path, int match_only, ctl_envelope_fn fn, void *arg);
+/* s as a JSON string, escaped as jansson writes it (JSON_COMPACT). */
+void ctl_json_str(struct fmn_buf *b, const char *s);
 
 /*
  * The server and token of a client (ctl_remote.c): the options' when

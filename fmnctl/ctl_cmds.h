@@ -39,7 +39,10 @@ CTL_HANDLER(ctl_filter_enable);
 CTL_HANDLER(ctl_filter_disable);
 CTL_HANDLER(ctl_filter_move);
 CTL_HANDLER(ctl_rules);
-/* ctl_defaults.c, ctl_meta.c, ctl_match.c, ctl_owners.c, ctl_export.c, ctl_status.c */
+/*
+ * ctl_defaults.c, ctl_meta.c, ctl_match.c, ctl_owners.c, ctl_export.c,
+ * ctl_import.c, ctl_status.c
+ */
 CTL_OPTIONAL(ctl_filter_defaults);
 CTL_OPTIONAL(ctl_meta);
 CTL_OPTIONAL(ctl_match);

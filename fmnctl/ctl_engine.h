@@ -25,6 +25,7 @@ int ctl_groups_store(sqlite3 *db, json_t *groups, char **cause);
 int ctl_filter_defaults(struct fmn_ctl *, int, char **);
 /* ctl_export.c */
 int ctl_export(struct fmn_ctl *, int, char **);
+/* ctl_import.c */
 int ctl_import(struct fmn_ctl *, int, char **);
 
 #endif

@@ -117,7 +117,7 @@ document_filter(const char *line)
 
 int
 ctl_each_envelope(struct fmn_ctl *ctl, const char *path,
-    const char *defs_path, ctl_envelope_fn fn, void *arg)
+    const char *defs_path, int match_only, ctl_envelope_fn fn, void *arg)
 {
 	struct fmn_aliases *aliases = NULL;
 	struct fmn_defs *defs;
@@ -130,7 +130,7 @@ ctl_each_envelope(struct fmn_ctl *ctl, const char *path,
 	size_t cap = 0, len;
 	ssize_t n;
 	long lineno = 0, lines = 0, failed = 0;
-	int ret = CTL_OK, column;
+	int ret = CTL_OK, column, printed;
 
 	if ((defs = fmn_defs_new(defs_path, &cause)) == NULL) {
 		ret = ctl_error(ctl, "definitions: %s", cause);
@@ -159,6 +159,7 @@ ctl_each_envelope(struct fmn_ctl *ctl, const char *path,
 		lines++;
 		out = json_object();
 		m = NULL;
+		printed = 0;
 		if ((env = fmn_msg_load_json(line, len, &jerr)) == NULL) {
 			column = token_column(line, len, &jerr);
 			cause = xasprintf("invalid JSON at line %ld column %d: "
@@ -183,11 +184,17 @@ ctl_each_envelope(struct fmn_ctl *ctl, const char *path,
 			free(cause);
 			cause = NULL;
 		} else {
-			fmn_facts_derive(defs, aliases, m);
-			fn(arg, m, out);
+			if (match_only)
+				fmn_facts_derive_match(defs, aliases, m);
+			else
+				fmn_facts_derive(defs, aliases, m);
+			printed = fn(arg, m, out);
 			fmn_msg_destroy(&m);
 		}
-		ctl_print_json(out);
+		if (printed)
+			json_decref(out);
+		else
+			ctl_print_json(out);
 	}
 	if (ferror(in))
 		ret = ctl_error(ctl, "reading input failed");

@@ -24,7 +24,7 @@ str_or_null(const char *s)
 	return s != NULL ? json_string(s) : json_null();
 }
 
-static void
+static int
 meta_one(void *arg, struct fmn_msg *m, json_t *out)
 {
 	(void)arg;
@@ -39,6 +39,7 @@ meta_one(void *arg, struct fmn_msg *m, json_t *out)
 	if (m->facts.long_form != NULL)
 		json_object_set_new(out, "long_form",
 		    json_string(m->facts.long_form));
+	return 0;
 }
 
 int
@@ -53,6 +54,6 @@ ctl_meta(struct fmn_ctl *ctl, int argc, char **argv)
 		return ctl_usage(ctl, "one input at most");
 	/* --defs wins over the configured file. */
 	return ctl_each_envelope(ctl, npos ? argv[0] : "-",
-	    opts[0].value != NULL ? opts[0].value : ctl->definitions,
+	    opts[0].value != NULL ? opts[0].value : ctl->definitions, 0,
 	    meta_one, NULL);
 }

@@ -37,10 +37,33 @@ status_duration(char *buf, size_t len, double secs)
 }
 
 /*
+ * The row's backends column holds the backends, then an object
+ * {"engine": {...}}: how many filters the engine has in each index.
+ * Into out as "backends" (the backends only) and "engine" (or null);
+ * takes backends.
+ */
+static void
+status_split_engine(json_t *out, json_t *backends)
+{
+	json_t *list = json_array(), *engine = NULL, *b;
+	size_t i;
+
+	json_array_foreach(backends, i, b) {
+		if (json_object_get(b, "engine") != NULL)
+			engine = json_object_get(b, "engine");
+		else
+			json_array_append(list, b);
+	}
+	json_object_set_new(out, "backends", list);
+	json_object_set(out, "engine", engine != NULL ? engine : json_null());
+	json_decref(backends);
+}
+
+/*
  * The daemon as {running, pid, version, host, config, started, uptime,
- * heartbeat, stopped, backends}: running from its lock, the rest from
- * the row it keeps (NULL members when it never ran here). NULL after
- * printing a database error.
+ * heartbeat, stopped, backends, engine}: running from its lock, the
+ * rest from the row it keeps (NULL members when it never ran here).
+ * NULL after printing a database error.
  */
 static json_t *
 status_daemon(struct fmn_ctl *ctl)
@@ -101,10 +124,7 @@ status_daemon(struct fmn_ctl *ctl)
 		ctl_error(ctl, "database: %s", sqlite3_errmsg(ctl->db));
 		return NULL;
 	}
-	json_object_set_new(out, "backends", json_is_array(backends) ?
-	    backends : json_array());
-	if (!json_is_array(backends))
-		json_decref(backends);
+	status_split_engine(out, backends);
 	return out;
 }
 
@@ -129,6 +149,33 @@ jstr(json_t *o, const char *key)
 	json_t *v = json_object_get(o, key);
 
 	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/*
+ * The engine's filters per index, as the daemon last wrote them: found
+ * through an index by the messages that can fire them, or on the always
+ * list, evaluated for every message.
+ */
+static void
+status_print_engine(json_t *engine, int running)
+{
+	json_t *idx = json_object_get(engine, "indexes"), *v;
+	const char *key;
+	int n = 0;
+
+	if (!json_is_object(idx))
+		return;
+	printf("  engine: %lld filters%s; by index:",
+	    (long long)json_integer_value(json_object_get(engine, "filters")),
+	    running ? "" : " when it last ran");
+	json_object_foreach(idx, key, v) {
+		/* Empty indexes are left out; the always list never. */
+		if (json_integer_value(v) == 0 && strcmp(key, "always") != 0)
+			continue;
+		printf("%s %s %lld", n++ ? "," : "", key,
+		    (long long)json_integer_value(v));
+	}
+	printf("\n");
 }
 
 /* What status prints about the daemon, before the counters. */
@@ -183,6 +230,7 @@ status_print_daemon(json_t *dm)
 		    jstr(b, "url") ? jstr(b, "url") : "");
 	if (json_array_size(json_object_get(dm, "backends")) == 0)
 		printf("  no backends\n");
+	status_print_engine(json_object_get(dm, "engine"), running);
 }
 
 /*

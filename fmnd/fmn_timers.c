@@ -193,6 +193,39 @@ daemon_prune(struct fmn_daemon *d)
 }
 
 /*
+ * The backends column of the daemon row: the backends, then one object
+ * {"engine": {"filters": N, "indexes": {KIND: N, ..., "always": N}}},
+ * how many filters the engine has in each index, for fmnctl status.
+ */
+static char *
+status_backends(struct fmn_daemon *d, const char *backends)
+{
+	json_t *arr = json_loads(backends, 0, NULL), *idx = json_object();
+	struct fmn_engine_stats es;
+	char *s;
+	int k;
+
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		arr = json_array();
+	}
+	if (d->engine == NULL) {
+		json_decref(idx);
+		json_decref(arr);
+		return xstrdup(backends);
+	}
+	fmn_engine_stats(d->engine, &es);
+	for (k = 0; k < FMN_ENGINE_INDEXES; k++)
+		json_object_set_new(idx, fmn_engine_index_name(k),
+		    json_integer((json_int_t)es.indexed[k]));
+	json_array_append_new(arr, json_pack("{s:{s:I s:o}}", "engine",
+	    "filters", (json_int_t)es.filters, "indexes", idx));
+	s = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return s != NULL ? s : xstrdup(backends);
+}
+
+/*
  * The daemon row (migration 005) for fmnctl status and queue; inside a
  * transaction. stopped: the time of a clean stop, or 0.
  */
@@ -200,7 +233,7 @@ int
 daemon_status_write(struct fmn_daemon *d, const char *backends,
     double stopped)
 {
-	char host[256];
+	char host[256], *column = status_backends(d, backends);
 	sqlite3_stmt *st = d->st_status;
 	int rc;
 
@@ -221,9 +254,10 @@ daemon_status_write(struct fmn_daemon *d, const char *backends,
 		sqlite3_bind_double(st, 7, stopped);
 	else
 		sqlite3_bind_null(st, 7);
-	sqlite3_bind_text(st, 8, backends, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, column, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
+	free(column);
 	if (rc != SQLITE_DONE) {
 		log_err("daemon status: %s", sqlite3_errmsg(d->db));
 		return -1;

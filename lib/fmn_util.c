@@ -147,6 +147,20 @@ fmn_buf_add(struct fmn_buf *b, const void *p, size_t n)
 	b->data[b->len] = '\0';
 }
 
+char *
+fmn_buf_reserve(struct fmn_buf *b, size_t n)
+{
+	buf_grow(b, n);
+	return b->data + b->len;
+}
+
+void
+fmn_buf_commit(struct fmn_buf *b, const char *end)
+{
+	b->len = (size_t)(end - b->data);
+	b->data[b->len] = '\0';
+}
+
 void
 fmn_buf_adds(struct fmn_buf *b, const char *s)
 {

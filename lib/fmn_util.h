@@ -40,6 +40,12 @@ void fmn_buf_add(struct fmn_buf *b, const void *p, size_t n);
 void fmn_buf_adds(struct fmn_buf *b, const char *s);
 void fmn_buf_addc(struct fmn_buf *b, char c);
 void fmn_buf_printf(struct fmn_buf *b, const char *fmt, ...) FMN_PRINTF(2, 3);
+/*
+ * Room for n more bytes: write them at the pointer returned, then say
+ * where the writing ended with fmn_buf_commit (at most n bytes on).
+ */
+char *fmn_buf_reserve(struct fmn_buf *b, size_t n);
+void fmn_buf_commit(struct fmn_buf *b, const char *end);
 /* Hand the contents to the caller (who frees them) and reset b. */
 char *fmn_buf_steal(struct fmn_buf *b);
 

@@ -302,6 +302,125 @@ def test_match_explain_names_fired_filter_or_failing_rule():
     assert "explain" not in match(db, env)[0]
 
 
+def test_match_lines_escape_text_as_json_does():
+    """The lines of fmnctl match are written by hand, not by jansson:
+    quotes, backslashes, control characters and UTF-8, in runs shorter
+    and longer than a word, come out as the --explain path (jansson)
+    writes them and parse back to the same strings."""
+    db = fmntest.initdb()
+    names = ['q"', 'quo"te\\back \u00e9 tab there and more',
+             "plain name of more than eight bytes", "\u00e9" * 5,
+             'the "quoted" words and the \\ of a name']
+    for i, name in enumerate(names):
+        user_with_email(db, "u%d" % i)
+        fmnctl("filter", "add", "u%d" % i, "email", name, "topic:*", db=db,
+               check=0)
+    envs = []
+    for i, mid in enumerate(["id\u0001\"q\\\\\u00e9\u2028 and a long tail",
+                             "\u001f\u0008\u000c\n\r\t\"\\",
+                             "short", "x" * 40 + "\u007f",
+                             "abcdefg\u0001hijklmno"]):
+        envs.append({"topic": "org.fedoraproject.prod.x.y", "msg": {},
+                     "msg_id": mid, "timestamp": 1, "i": i})
+    # Split on newlines only: U+2028 is written as it is.
+    plain = fmnctl("match", "-", db=db, input=lines(*envs),
+                   check=0).stdout.split("\n")[:-1]
+    explained = fmnctl("match", "--explain", "-", db=db,
+                       input=lines(*envs), check=0).stdout.split("\n")[:-1]
+    assert len(plain) == len(envs) == len(explained), (plain, explained)
+    want = sorted(("u%d" % i, "email", "u%d@example.org" % i, name)
+                  for i, name in enumerate(names))
+    for env, p, e in zip(envs, plain, explained):
+        assert p.startswith('{"msg_id":') and e.endswith(p[1:]), (p, e)
+        out = json.loads(p)
+        assert out["msg_id"] == env["msg_id"], (out, env)
+        assert rcpts(out) == want, out
+
+
+def test_match_explain_says_which_index_found_each_filter():
+    """--explain names the index through which the message found each
+    filter (its kind and key), or null when it did not find it: the
+    filter could not have matched, and was only evaluated to explain."""
+    db = fmntest.initdb()
+    env, f = koji_facts(db)
+    user, pkg = f["usernames"][0], f["packages"][0]
+    user_with_email(db, "alice")
+    filters = [
+        ("by package", ["package:" + pkg, "!user:nobody"],
+         {"kind": "package", "key": pkg}),
+        ("state changes", ["topic:*.build.state.change"],
+         {"kind": "topic-suffix", "key": "build.state.change"}),
+        ("koji", ["topic-re:\\.buildsys\\."],
+         {"kind": "topic-text", "key": ".buildsys."}),
+        ("owner", ["field:/msg/owner=" + env["msg"]["owner"]],
+         {"kind": "field", "key": "/msg/owner=" + env["msg"]["owner"]}),
+        ("ansible body", ["body-re:\"name\":\"ansible\""],
+         {"kind": "body-text", "key": "\"name\":\"ansible\""}),
+        ("not me", ["!user:nobody"], {"kind": "always"}),
+        ("bodhi", ["topic:*.bodhi.*"], None),
+    ]
+    for name, rules, _ in filters:
+        fmnctl("filter", "add", "alice", "email", name, *rules, db=db,
+               check=0)
+    out = match(db, env, explain=True)[0]
+    ex = out["explain"][0]["filters"]
+    assert [x["name"] for x in ex] == [x[0] for x in filters], ex
+    for x, (name, rules, index) in zip(ex, filters):
+        assert x["index"] == index, (name, x)
+    assert ex[-1]["result"] == "no match", ex
+    # Without --explain, the same recipients, and no explanation.
+    plain = match(db, env)[0]
+    assert plain["recipients"] == out["recipients"], (plain, out)
+
+
+def test_import_streams_users_and_tells_a_daemon_once_per_user():
+    """import reads its document as it streams, whatever the order of
+    its members; a running daemon hears of each user replaced or
+    created once (not of each of their rules), and other commands still
+    tell it of their changes afterwards."""
+    db = fmntest.tmpdb()
+    fmnctl("init", db=db, check=0)
+    d = fmntest.tmpdir()
+    doc = good_doc()
+    # Owners, groups and aliases before the users, all on one line.
+    text = json.dumps({"aliases": doc["aliases"], "owners": doc["owners"],
+                       "groups": doc["groups"], "users": doc["users"]})
+    fmnctl("import", write(d, "first.json", text), db=db, check=0)
+    con = sqlite3.connect(db)
+
+    def changes():
+        return con.execute("SELECT what, count(*) FROM changes "
+                           "GROUP BY what ORDER BY what").fetchall()
+
+    rules = con.execute("SELECT count(*) FROM rules").fetchone()[0]
+    assert rules > len(doc["users"]), rules
+    assert changes() == [("aliases", 1), ("groups", 1), ("owners", 1),
+                         ("user", 2)], changes()
+    # Replaced: the configuration goes, the record (its id, its tokens)
+    # stays; each user is told of once more.
+    ids = con.execute("SELECT name, id FROM users ORDER BY name").fetchall()
+    fmnctl("import", write(d, "again.json", doc), db=db, check=0)
+    assert con.execute("SELECT count(*) FROM rules").fetchone()[0] == rules
+    assert con.execute("SELECT name, id FROM users "
+                       "ORDER BY name").fetchall() == ids
+    assert dict(changes())["user"] == 4, changes()
+    assert fmnctl_json("export", db=db)["users"] == fmnctl_json(
+        "export", db=db)["users"]
+    # The triggers are on again for everything else.
+    fmnctl("filter", "add", "erin", "email", "more", "user:x", db=db,
+           check=0)
+    assert dict(changes())["rule"] == 1, changes()
+    con.close()
+    # Whatever follows the document, or a comma with nothing after it,
+    # is refused, and nothing of it stays.
+    good = json.dumps(doc)
+    for name, bad in [("garbage", good + " x"), ("comma", good[:-1] + ",}"),
+                      ("usercomma", good.replace("]}]}]}", "]}]},]}", 1)),
+                      ("twodocs", good + good)]:
+        refused(db, ["import", write(d, name + ".json", bad)], 1,
+                name + ".json")
+
+
 def test_match_bad_lines_give_error_and_rest_go_on():
     db = fmntest.initdb()
     env, f = koji_facts(db)

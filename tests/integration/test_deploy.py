@@ -187,6 +187,35 @@ def test_status_tells_a_running_daemon_from_a_stopped_one():
     assert "did not stop cleanly" in text, text
 
 
+def test_status_shows_the_engines_filters_per_index():
+    """The daemon writes how its engine files the filters into the
+    status row it keeps; fmnctl status shows them, the always list
+    (filters evaluated for every message) among them."""
+    s = Setup()
+    try:
+        fmntest.fmnctl("filter", "add", "ralph", "email", "mine",
+                       "user:ralph", db=s.db, check=0)
+        fmntest.fmnctl("filter", "add", "ralph", "email", "comments",
+                       "topic:*.bodhi.update.comment", db=s.db, check=0)
+        s.sync()
+
+        def engine():
+            return s.status()["daemon"].get("engine") or {}
+        # The row is written at the daemon's next heartbeat.
+        wait_until(lambda: engine().get("filters") == 3, 30, 0.2,
+                   "the engine's counts in the status row")
+        idx = engine()["indexes"]
+        assert idx["always"] == 1, idx          # ralph's topic:*
+        assert idx["user"] == 1 and idx["topic-suffix"] == 1, idx
+        assert sum(idx.values()) == 3, idx
+        assert all("context" in b for b in s.status()["daemon"]["backends"])
+        text = fmntest.fmnctl("status", db=s.db, check=0).stdout
+        assert re.search(r"engine: 3 filters; by index: user 1, "
+                         r"topic-suffix 1, always 1", text), text
+    finally:
+        assert s.close() == 0
+
+
 def test_status_of_a_database_no_daemon_ever_ran_on():
     db = fmntest.tmpdb()
     fmntest.fmnctl("init", db=db, check=0)

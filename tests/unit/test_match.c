@@ -367,3 +367,148 @@ TEST(explain_says_which_rule_decided)
 	fmn_engine_destroy(&e);
 	db_done(db);
 }
+
+/*
+ * Each kind of rule files its filter under the index its key belongs
+ * to; a filter whose positive rules give no key is on the always list.
+ * The explanation says which index found each filter, or null.
+ */
+TEST(filters_filed_by_kind_and_explained)
+{
+	static const struct {
+		const char	*rules;
+		const char	*index;		/* its kind, or NULL: none */
+		int		 found;		/* by the message below */
+	} cases[] = {
+		{ "owned:u", "owned", 1 },
+		{ "user:u", "user", 1 },
+		{ "package:kernel", "package", 1 },
+		{ "group:py", "group", 1 },
+		{ "agent:u", "agent", 1 },
+		{ "topic:org.fedoraproject.prod.bodhi.update.comment", "topic", 1 },
+		{ "field:/msg/karma=1", "field", 1 },
+		{ "field:/msg/karma=2", "field", 0 },
+		{ "topic:org.fedoraproject.prod.bodhi.*", "topic-prefix", 1 },
+		{ "topic:*.update.comment", "topic-suffix", 1 },
+		{ "topic:*.bodhi.update.request", "topic-suffix", 0 },
+		{ "category:bodhi", "category", 1 },
+		{ "topic:*.prod.*", "topic-segment", 1 },
+		{ "topic:*comm*", "topic-text", 1 },
+		{ "topic-re:\\.update\\.comment$", "topic-text", 1 },
+		{ "topic-re:^org\\.fedoraproject\\.prod\\.bodhi\\.", "topic-prefix", 1 },
+		{ "package-re:^kern", "package-text", 1 },
+		{ "field:/msg/comment~great", "field-text", 1 },
+		{ "body-re:\"karma\":1", "body-text", 1 },
+		{ "body-re:nothere", "body-text", 0 },
+		{ "!user:v", "always", 1 },
+		{ "body-re:(?i)great", "always", 1 },
+		{ "topic:*", "always", 1 },
+		{ "!user:v owned:u", "owned", 1 },
+		{ "", NULL, 0 },
+	};
+	struct fmn_engine_stats st;
+	struct fmn_recipients r = { 0 };
+	struct fmn_engine *e;
+	struct fmn_msg *m;
+	sqlite3 *db = db_new();
+	json_t *ex = json_array(), *fl, *f, *idx;
+	long long uid, pid;
+	char name[8];
+	size_t i, k, n = FMN_NELEM(cases);
+	int always = 0;
+
+	add_owner(db, "kernel", "u", 0);
+	add_member(db, "py", "u");
+	uid = add_user(db, "u");
+	add_dest(db, uid, "email", "u@example.org", 1, 0);
+	pid = add_pref(db, uid, "email", 1);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "f%02zu", i);
+		add_filter(db, pid, name, (int)i, 1, cases[i].rules);
+		always += cases[i].index != NULL &&
+		    strcmp(cases[i].index, "always") == 0;
+	}
+	e = engine_for(db);
+	fmn_engine_stats(e, &st);
+	CHECK_INT(st.indexed[FMN_ENGINE_INDEXES - 1], always);
+	CHECK_STR(fmn_engine_index_name(FMN_ENGINE_INDEXES - 1), "always");
+	CHECK(fmn_engine_index_name(FMN_ENGINE_INDEXES) == NULL);
+	for (k = 0; k < FMN_ENGINE_INDEXES; k++) {
+		size_t want = 0;
+
+		for (i = 0; i < n; i++)
+			want += cases[i].index != NULL && strcmp(cases[i].index,
+			    fmn_engine_index_name((int)k)) == 0;
+		if (st.indexed[k] != want)
+			fprintf(stderr, "index %s: %zu filters, want %zu\n",
+			    fmn_engine_index_name((int)k), st.indexed[k], want);
+		CHECK(st.indexed[k] == want);
+	}
+	m = mkmsg("org.fedoraproject.prod.bodhi.update.comment",
+	    "{\"karma\": 1, \"comment\": \"great\"}", "u", "kernel", "u");
+	fmn_engine_explain_index(e, 1);
+	CHECK_INT(fmn_engine_match(e, m, &r, ex), 0);
+	CHECK_INT(json_array_size(ex), 1);
+	fl = json_object_get(json_array_get(ex, 0), "filters");
+	CHECK_INT(json_array_size(fl), n);
+	json_array_foreach(fl, i, f) {
+		idx = json_object_get(f, "index");
+		if (cases[i].found) {
+			CHECK(json_is_object(idx));
+			CHECK_STR(json_string_value(json_object_get(idx,
+			    "kind")), cases[i].index);
+		} else if (!json_is_null(idx)) {
+			fprintf(stderr, "%s: found by %s\n", cases[i].rules,
+			    json_string_value(json_object_get(idx, "kind")));
+			CHECK(!"not found");
+		}
+	}
+	/* The suffix index keys on the segments the glob fixes. */
+	CHECK_STR(json_string_value(json_object_get(json_object_get(
+	    json_array_get(fl, 9), "index"), "key")), "update.comment");
+	json_decref(ex);
+	fmn_recipients_free(&r);
+	fmn_msg_destroy(&m);
+	fmn_engine_destroy(&e);
+	db_done(db);
+}
+
+/*
+ * A user's change reindexes that user alone: the others' filters keep
+ * their places, and the counts follow.
+ */
+TEST(reload_reindexes_one_user)
+{
+	sqlite3 *db = db_new();
+	struct fmn_engine *e;
+	struct fmn_engine_stats st;
+	struct fmn_msg *m = mkmsg("org.fedoraproject.prod.copr.build.end",
+	    NULL, NULL, NULL, NULL);
+	long long a = add_user(db, "a"), b = add_user(db, "b"), pa, pb;
+	char *got, *cause = NULL;
+
+	add_dest(db, a, "irc", "a", 1, 0);
+	add_dest(db, b, "irc", "b", 1, 0);
+	pa = add_pref(db, a, "irc", 1);
+	pb = add_pref(db, b, "irc", 1);
+	add_filter(db, pa, "copr", 0, 1, "topic:*.copr.*");
+	add_filter(db, pb, "builds", 0, 1, "topic:*.build.end");
+	e = engine_for(db);
+	got = match_str(e, m);
+	CHECK_STR(got, "a/irc/a/copr;b/irc/b/builds");
+	free(got);
+	add_filter(db, pb, "koji", 1, 1, "topic-re:\\.buildsys\\.");
+	sql(db, "DELETE FROM filters WHERE name = 'builds'");
+	CHECK_INT(fmn_engine_reload_user(e, db, b, &cause), 0);
+	fmn_engine_stats(e, &st);
+	CHECK_INT(st.indexed[10], 1);		/* topic-segment: a's */
+	CHECK_INT(st.indexed[8], 0);		/* topic-suffix: gone */
+	CHECK_INT(st.indexed[11], 1);		/* topic-text: b's */
+	CHECK_STR(fmn_engine_index_name(10), "topic-segment");
+	got = match_str(e, m);
+	CHECK_STR(got, "a/irc/a/copr");
+	free(got);
+	fmn_msg_destroy(&m);
+	fmn_engine_destroy(&e);
+	db_done(db);
+}
