@@ -196,11 +196,15 @@ order_cmp(const struct fref *ra, const struct fref *rb, unsigned short a,
 	return (int)a - (int)b;
 }
 
-/* l->order: the filter's rules in the order to evaluate them. */
+/*
+ * l->order: the filter's rules in the order to evaluate them; ties go by
+ * the place each was written in, at[k] for rules[k] (NULL: k).
+ */
 static void
-order_rules(struct loader *l, const struct fref *rules, size_t n)
+order_rules(struct loader *l, const struct fref *rules,
+    const unsigned short *at, size_t n)
 {
-	unsigned short t;
+	unsigned short t, a, b;
 	size_t i, j;
 
 	if (n > l->order_cap) {
@@ -211,9 +215,14 @@ order_rules(struct loader *l, const struct fref *rules, size_t n)
 		l->order[i] = (unsigned short)i;
 	for (i = 1; i < n; i++) {
 		t = l->order[i];
-		for (j = i; j > 0 && order_cmp(&rules[l->order[j - 1]],
-		    &rules[t], l->order[j - 1], t) > 0; j--)
+		for (j = i; j > 0; j--) {
+			a = at ? at[l->order[j - 1]] : l->order[j - 1];
+			b = at ? at[t] : t;
+			if (order_cmp(&rules[l->order[j - 1]], &rules[t], a,
+			    b) <= 0)
+				break;
 			l->order[j] = l->order[j - 1];
+		}
 		l->order[j] = t;
 	}
 }
@@ -299,7 +308,7 @@ user_pack(struct loader *l)
 		f->nrules = lf->n;
 		f->rules = take(block, &off, lf->n * sizeof(*f->rules));
 		f->pos = take(block, &off, lf->n * sizeof(*f->pos));
-		order_rules(l, &l->rules[lf->first], lf->n);
+		order_rules(l, &l->rules[lf->first], NULL, lf->n);
 		for (k = 0; k < lf->n; k++) {
 			f->rules[k] = l->rules[lf->first + l->order[k]];
 			f->pos[l->order[k]] = (unsigned short)k;
@@ -344,8 +353,8 @@ user_pack(struct loader *l)
 static void
 filter_reorder(struct loader *l, struct efilter *f)
 {
-	size_t i, j, n = f->nrules;
-	unsigned short t, *at;
+	size_t i, n = f->nrules;
+	unsigned short *at;
 	struct fref *was;
 
 	if (n < 2)
@@ -356,19 +365,7 @@ filter_reorder(struct loader *l, struct efilter *f)
 	memcpy(was, f->rules, n * sizeof(*was));
 	for (i = 0; i < n; i++)
 		at[f->pos[i]] = (unsigned short)i;
-	if (n > l->order_cap) {
-		l->order_cap = n;
-		l->order = xreallocarray(l->order, n, sizeof(*l->order));
-	}
-	for (i = 0; i < n; i++)
-		l->order[i] = (unsigned short)i;
-	for (i = 1; i < n; i++) {
-		t = l->order[i];
-		for (j = i; j > 0 && order_cmp(&was[l->order[j - 1]], &was[t],
-		    at[l->order[j - 1]], at[t]) > 0; j--)
-			l->order[j] = l->order[j - 1];
-		l->order[j] = t;
-	}
+	order_rules(l, was, at, n);
 	for (i = 0; i < n; i++) {
 		f->rules[i] = was[l->order[i]];
 		f->pos[at[l->order[i]]] = (unsigned short)i;
