@@ -360,9 +360,13 @@ fval_add(struct fptr *fp, const struct fmn_rule *r, struct efilter *f)
 		v->text = xstrdup(value);
 		*fmn_hmap_put(&fp->values, value) = v;
 		if (is_num) {
+			void **slot;
+
 			num_key(num, key);
 			v->num = xstrdup(key);
-			*fmn_hmap_put(&fp->nums, key) = v;
+			slot = fmn_hmap_put(&fp->nums, key);
+			v->num_next = *slot;	/* NULL when new */
+			*slot = v;
 		}
 	}
 	flist_add(&v->filters, f);
@@ -379,8 +383,20 @@ fval_remove(struct fptr *fp, const char *value, struct efilter *f)
 	if (v->filters.n > 0)
 		return;
 	fmn_hmap_del(&fp->values, value);
-	if (v->num != NULL)
-		fmn_hmap_del(&fp->nums, v->num);
+	if (v->num != NULL) {
+		void **slot = fmn_hmap_put(&fp->nums, v->num);
+		struct fval *prev = *slot;
+
+		if (prev == v && v->num_next != NULL)
+			*slot = v->num_next;
+		else if (prev == v)
+			fmn_hmap_del(&fp->nums, v->num);
+		else {
+			while (prev->num_next != v)
+				prev = prev->num_next;
+			prev->num_next = v->num_next;
+		}
+	}
 	fval_free(v);
 }
 

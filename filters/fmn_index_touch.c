@@ -196,8 +196,11 @@ touch_fields(struct fmn_engine *e, json_t *env)
 				break;
 			case JSON_INTEGER:
 			case JSON_REAL:
+				/* Each spelling of the number: 5, 5.0, ... */
 				num_key(json_number_value(v), key);
-				fv = fmn_hmap_get(&fp->nums, key);
+				for (fv = fmn_hmap_get(&fp->nums, key);
+				    fv != NULL; fv = fv->num_next)
+					touch_list(e, &fv->filters);
 				break;
 			case JSON_TRUE:
 				fv = fmn_hmap_get(&fp->values, "true");

@@ -168,6 +168,7 @@ struct fval {
 	struct flist		 filters;
 	char			*text;	/* key in values */
 	char			*num;	/* key in nums, or NULL */
+	struct fval		*num_next;	/* same number, other spelling */
 };
 
 /* Filters on the value at one JSON pointer. */
@@ -175,7 +176,8 @@ struct fptr {
 	char			*ptr;	/* as written in the rules */
 	struct fmn_rule		*get;	/* field:PTR=x, to resolve it */
 	struct fmn_hmap		 values;	/* text -> struct fval */
-	struct fmn_hmap		 nums;	/* number -> struct fval (the same) */
+	/* number -> the values that read as it (5, 5.0, 05...), chained */
+	struct fmn_hmap		 nums;
 	struct fmn_textidx	 text;	/* field:PTR~REGEX */
 	size_t			 n;	/* filters under it */
 };

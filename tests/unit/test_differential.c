@@ -358,7 +358,8 @@ random_rule_raw(const struct pool *users, const struct pool *pkgs,
 	static const char *fields[] = { "field:/msg/user=ralph",
 	    "field:/msg/update/status=stable", "field:/msg/agent~^r",
 	    "field:/topic~prod", "field:/msg/comment/karma=1",
-	    "field:/msg/owner~.", "field:/i=1" };
+	    "field:/msg/owner~.", "field:/i=1", "field:/i=1.0",
+	    "field:/msg/comment/karma=+1", "field:/i=1e0" };
 	const char *neg = rnd(3) == 0 ? "!" : "";
 	char *x, *y, *r;
 
@@ -382,7 +383,7 @@ random_rule_raw(const struct pool *users, const struct pool *pkgs,
 	case 6: return xasprintf("%spackage-re:^%c", neg, 'a' + rnd(26));
 	case 7: return xasprintf("%sowned:%s", neg, pick(users));
 	case 8: return xasprintf("%sgroup:%s", neg, pick(grps));
-	case 9: return xasprintf("%s%s", neg, fields[rnd(7)]);
+	case 9: return xasprintf("%s%s", neg, fields[rnd(FMN_NELEM(fields))]);
 	case 10: return xasprintf("%sbody-re:%s", neg, bodyres[rnd(5)]);
 	case 11:
 	case 12:

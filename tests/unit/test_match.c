@@ -512,3 +512,60 @@ TEST(reload_reindexes_one_user)
 	fmn_engine_destroy(&e);
 	db_done(db);
 }
+
+/*
+ * field:PTR=VALUE with the same number written two ways (5 and 5.0,
+ * +5, 5e0): each filter is found by a message whose value is that
+ * number, and removing one spelling leaves the others found.
+ */
+TEST(field_numbers_spelt_differently_all_found)
+{
+	static const char *const spell[] = { "5", "5.0", "+5", "5e0" };
+	sqlite3 *db = db_new();
+	struct fmn_engine *e;
+	struct fmn_msg *m5 = mkmsg("a.b.c.d", "{\"x\": 5}", NULL, NULL, NULL);
+	struct fmn_msg *m50 = mkmsg("a.b.c.d", "{\"x\": 5.0}", NULL, NULL,
+	    NULL);
+	struct fmn_msg *ms = mkmsg("a.b.c.d", "{\"x\": \"5.0\"}", NULL, NULL,
+	    NULL);
+	long long uid[4];
+	char name[8], rule[32], *got, *cause = NULL;
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "u%zu", i);
+		snprintf(rule, sizeof(rule), "field:/msg/x=%s", spell[i]);
+		uid[i] = add_user(db, name);
+		add_dest(db, uid[i], "irc", name, 1, 0);
+		add_filter(db, add_pref(db, uid[i], "irc", 1), "five", 0, 1,
+		    rule);
+	}
+	e = engine_for(db);
+	got = match_str(e, m5);
+	CHECK_STR(got, "u0/irc/u0/five;u1/irc/u1/five;u2/irc/u2/five;"
+	    "u3/irc/u3/five");
+	free(got);
+	got = match_str(e, m50);
+	CHECK_STR(got, "u0/irc/u0/five;u1/irc/u1/five;u2/irc/u2/five;"
+	    "u3/irc/u3/five");
+	free(got);
+	/* A string is compared as text: only the spelling it is. */
+	got = match_str(e, ms);
+	CHECK_STR(got, "u1/irc/u1/five");
+	free(got);
+	/* Remove the first and the last spelling filed, one at a time. */
+	sql(db, "DELETE FROM preferences WHERE user_id IN (SELECT id FROM "
+	    "users WHERE name = 'u3')");
+	CHECK_INT(fmn_engine_reload_user(e, db, uid[3], &cause), 0);
+	sql(db, "DELETE FROM preferences WHERE user_id IN (SELECT id FROM "
+	    "users WHERE name = 'u0')");
+	CHECK_INT(fmn_engine_reload_user(e, db, uid[0], &cause), 0);
+	got = match_str(e, m5);
+	CHECK_STR(got, "u1/irc/u1/five;u2/irc/u2/five");
+	free(got);
+	fmn_msg_destroy(&m5);
+	fmn_msg_destroy(&m50);
+	fmn_msg_destroy(&ms);
+	fmn_engine_destroy(&e);
+	db_done(db);
+}
