@@ -135,6 +135,42 @@ quantifier(const char **p, long *min)
 	return 1;
 }
 
+/* Is the group at p one whose kind this reading knows? */
+static int
+group_known(const char *p)
+{
+	if (p[1] == '*')
+		return 0;		/* a verb: (*UTF), (*ACCEPT), ... */
+	if (p[1] != '?')
+		return 1;		/* capturing */
+	switch (p[2]) {
+	case ':':			/* non-capturing */
+	case '=':			/* lookahead */
+	case '!':
+	case '>':			/* atomic */
+	case '|':			/* branch reset */
+	case '\'':			/* named */
+		return 1;
+	case '<':			/* lookbehind or named */
+		return 1;
+	case 'P':
+		return p[3] == '<';
+	default:			/* options, conditionals, recursion, ... */
+		return 0;
+	}
+}
+
+/*
+ * Is the escape at p (a backslash) two bytes long, as the class and
+ * group skippers read it? Not \Q...\E, and not \c, which takes the
+ * byte after it too (\c) is one character).
+ */
+static int
+escape_plain(const char *p)
+{
+	return p[1] != '\0' && p[1] != 'Q' && p[1] != 'E' && p[1] != 'c';
+}
+
 /* Skip a class at *p ('['); -1 when it does not end. */
 static int
 skip_class(const char **p)
@@ -150,17 +186,26 @@ skip_class(const char **p)
 		case '\0':
 			return -1;
 		case '\\':
-			if (q[1] == '\0' || q[1] == 'Q' || q[1] == 'E')
+			if (!escape_plain(q))
 				return -1;
 			q += 2;
 			break;
 		case '[':
 			if (q[1] == ':' || q[1] == '.' || q[1] == '=') {
-				const char *end = strstr(q + 2, ":]");
+				/* Only a well-formed [:name:] or [:^name:]. */
+				const char *r = q + 2;
 
-				if (q[1] != ':' || end == NULL)
+				if (q[1] != ':')
 					return -1;
-				q = end + 2;
+				if (*r == '^')
+					r++;
+				if (!islower((unsigned char)*r))
+					return -1;
+				while (islower((unsigned char)*r))
+					r++;
+				if (r[0] != ':' || r[1] != ']')
+					return -1;
+				q = r + 2;
 			} else
 				q++;
 			break;
@@ -185,7 +230,7 @@ skip_group(const char **p)
 		case '\0':
 			return -1;
 		case '\\':
-			if (q[1] == '\0' || q[1] == 'Q' || q[1] == 'E')
+			if (!escape_plain(q))
 				return -1;
 			q += 2;
 			break;
@@ -194,8 +239,13 @@ skip_group(const char **p)
 				return -1;
 			break;
 		case '(':
-			/* A comment may hold parentheses of its own. */
-			if (q[1] == '?' && q[2] == '#')
+			/*
+			 * Only groups whose extent the parentheses give: not a
+			 * comment, a callout's string, a verb such as (*ACCEPT)
+			 * (a match may end there) or options such as (?x)
+			 * (after which # starts a comment).
+			 */
+			if (!group_known(q))
 				return -1;
 			depth++;
 			q++;
@@ -210,31 +260,6 @@ skip_group(const char **p)
 		default:
 			q++;
 		}
-	}
-}
-
-/* Is the group at p one whose kind this reading knows? */
-static int
-group_known(const char *p)
-{
-	if (p[1] == '*')
-		return 0;		/* a verb: (*UTF), (*ACCEPT), ... */
-	if (p[1] != '?')
-		return 1;		/* capturing */
-	switch (p[2]) {
-	case ':':			/* non-capturing */
-	case '=':			/* lookahead */
-	case '!':
-	case '>':			/* atomic */
-	case '|':			/* branch reset */
-	case '\'':			/* named */
-		return 1;
-	case '<':			/* lookbehind or named */
-		return 1;
-	case 'P':
-		return p[3] == '<';
-	default:			/* options, conditionals, recursion, ... */
-		return 0;
 	}
 }
 

@@ -77,6 +77,17 @@ static const struct {
 	{ "x^a", "x|a" },
 	{ "\\1ab", "ab" },
 	{ "\\bword\\b", "word" },
+	/* Where a group or class ends is not where it seems. */
+	{ "(?:\\c)x)abc", "(none)" },
+	{ "[\\c]]yz", "(none)" },
+	{ "(?:(*ACCEPT))zzz", "(none)" },
+	{ "(?:(?C\")\"))def", "(none)" },
+	{ "(?:(?x)#)\nq)abc", "(none)" },
+	{ "(?:(?i)a)bc", "(none)" },
+	{ "[[:a]b:][]x]yz", "(none)" },
+	{ "[a[:]x]yz", "(none)" },
+	{ "[[:^alpha:]]bc", "bc" },
+	{ "(?:a(b)[)]c)de", "de" },
 };
 
 TEST(reads_common_patterns)
@@ -106,6 +117,16 @@ rnd(uint32_t n)
 	return (uint32_t)(rng % n);
 }
 
+/*
+ * Pieces of patterns that end groups and classes somewhere else than a
+ * plain reading of their brackets says: escapes that take a bracket,
+ * verbs, callouts, options, comments, POSIX classes well formed or not.
+ */
+static const char *const tricky[] = { "(?:", "(", ")", "[", "]", "\\c)",
+    "\\c]", "[:", ":]", "[:alpha:]", "(*ACCEPT)", "(?x)", "#", "\n",
+    "(?C\")\")", "(?i)", "\\Q)", "\\E", "a", "b", "x" };
+static int tricky_mode;
+
 /* A random pattern over a small alphabet, from atoms the reading knows. */
 static char *
 random_pattern(void)
@@ -121,6 +142,14 @@ random_pattern(void)
 	fmn_buf_init(&b);
 	fmn_buf_adds(&b, rnd(4) == 0 ? "^" : "");
 	for (i = 0; i < n; i++) {
+		if (tricky_mode) {
+			fmn_buf_adds(&b, tricky[rnd(FMN_NELEM(tricky))]);
+			if (rnd(2) == 0)
+				i--;	/* longer patterns: they must compile */
+			if (b.len > 40)
+				break;
+			continue;
+		}
 		fmn_buf_adds(&b, atoms[rnd(FMN_NELEM(atoms))]);
 		if (rnd(3) == 0)
 			fmn_buf_adds(&b, quants[rnd(FMN_NELEM(quants))]);
@@ -143,11 +172,15 @@ contains(const char *s, size_t len, const char *lit, size_t n)
 	return 0;
 }
 
-TEST(runs_hold_for_every_match)
+/*
+ * Over random patterns and subjects drawn from alphabet: every subject
+ * a pattern is found in contains every run and starts with the prefix.
+ */
+static void
+check_runs(const char *alphabet, size_t *checked_out, size_t *withruns_out)
 {
-	static const char alphabet[] = "abc.x1 ";
 	pcre2_match_data *md = pcre2_match_data_create(32, NULL);
-	size_t checked = 0, withruns = 0;
+	size_t checked = 0, withruns = 0, alen = strlen(alphabet);
 	int p, k;
 
 	for (p = 0; p < 20000; p++) {
@@ -170,7 +203,7 @@ TEST(runs_hold_for_every_match)
 			size_t len = rnd(14), i, r;
 
 			for (i = 0; i < len; i++)
-				subj[i] = alphabet[rnd(sizeof(alphabet) - 1)];
+				subj[i] = alphabet[rnd((uint32_t)alen)];
 			if (pcre2_match(code, (PCRE2_SPTR)subj, len, 0, 0, md,
 			    NULL) < 0)
 				continue;
@@ -197,8 +230,31 @@ TEST(runs_hold_for_every_match)
 		free(pat);
 	}
 	pcre2_match_data_free(md);
+	*checked_out = checked;
+	*withruns_out = withruns;
+}
+
+TEST(runs_hold_for_every_match)
+{
+	size_t checked, withruns;
+
+	check_runs("abc.x1 ", &checked, &withruns);
 	printf("%zu matches checked, %zu patterns with runs\n", checked,
 	    withruns);
 	CHECK(checked > 10000);
 	CHECK(withruns > 5000);
+}
+
+/* The same over patterns of the pieces that mislead a plain reading. */
+TEST(runs_hold_for_misleading_brackets)
+{
+	size_t checked, withruns;
+
+	tricky_mode = 1;
+	check_runs("abx):]#\n\x1d", &checked, &withruns);
+	tricky_mode = 0;
+	printf("%zu matches checked, %zu patterns with runs\n", checked,
+	    withruns);
+	CHECK(checked > 1000);
+	CHECK(withruns > 100);
 }
