@@ -38,8 +38,8 @@ static const char *const exclusion_mutual[] = {
 	/* koji_tag, koji_untag, koji_repo_init, koji_repo_done,
 	 * koji_package_list_change, koji_rpm_sign: koji's behind-the-scenes
 	 * work, signatures imported en masse by the signing server included. */
-	"!topic-re:\\.buildsys\\.(tag|untag|repo\\.init|repo\\.done|"
-	    "package\\.list\\.change|rpm\\.sign)$",
+	("!topic-re:\\.buildsys\\.(tag|untag|repo\\.init|repo\\.done|"
+	    "package\\.list\\.change|rpm\\.sign)$"),
 	/* anitya_catchall: neither one's own release-monitoring edits nor new
 	 * upstream versions of one's packages (the-new-hotness files those
 	 * where the packager asked for it). fedoratagger_catchall: in both

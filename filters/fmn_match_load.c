@@ -227,14 +227,17 @@ order_rules(struct loader *l, const struct fref *rules,
 	}
 }
 
-/* Space for n bytes in the block being filled, 16-aligned. */
+/*
+ * Space for n bytes in the block being filled, 16-aligned; with block
+ * NULL, only the size is counted.
+ */
 static void *
 take(char *block, size_t *off, size_t n)
 {
 	void *at;
 
 	*off = (*off + 15) & ~(size_t)15;
-	at = block + *off;
+	at = block != NULL ? block + *off : NULL;
 	*off += n;
 	return at;
 }
@@ -308,7 +311,9 @@ user_pack(struct loader *l)
 		f->nrules = lf->n;
 		f->rules = take(block, &off, lf->n * sizeof(*f->rules));
 		f->pos = take(block, &off, lf->n * sizeof(*f->pos));
-		order_rules(l, &l->rules[lf->first], NULL, lf->n);
+		/* l->rules is NULL while no user read had a rule. */
+		order_rules(l, lf->n > 0 ? &l->rules[lf->first] : NULL, NULL,
+		    lf->n);
 		for (k = 0; k < lf->n; k++) {
 			f->rules[k] = l->rules[lf->first + l->order[k]];
 			f->pos[l->order[k]] = (unsigned short)k;

@@ -35,7 +35,7 @@ static const char *const bad_addresses[] = {
 	"alice\x01@example.org",
 	"alice@example.org\r\nBcc: x@example.org",
 	"j\xc3\xb6rg@example.org",
-	"alice@b\xc3\xbc" "cher.example",
+	("alice@b\xc3\xbc" "cher.example"),
 	"a\\b@example.org",
 	".alice@example.org",
 	"alice.@example.org",
