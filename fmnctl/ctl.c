@@ -17,6 +17,7 @@
 #include "fmn_config.h"
 #include "fmn_show.h"
 #include "fmn_store.h"
+#include "fmn_utf8.h"
 #include "fmn_version.h"
 
 static const struct ctl_cmd cmds[] = {
@@ -656,6 +657,16 @@ main(int argc, char **argv)
 	argv += i;
 	if ((ctl.cmd = find_cmd(&argc, &argv, &ctl)) == NULL)
 		return CTL_EUSAGE;
+	/*
+	 * Names, rules and addresses become JSON text, which must be
+	 * UTF-8: refuse the command whole rather than lose one of them.
+	 */
+	for (i = 0; i < argc; i++)
+		if (!fmn_utf8_valid(argv[i], strlen(argv[i]))) {
+			fprintf(stderr, "fmnctl: %s: argument %d is not valid "
+			    "UTF-8 text\n", ctl.cmd->name, i + 1);
+			return CTL_EUSAGE;
+		}
 	if (ctl.cmd->handler == NULL) {
 		fprintf(stderr, "fmnctl: %s is not available in this build\n",
 		    ctl.cmd->name);

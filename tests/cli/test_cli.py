@@ -345,6 +345,23 @@ UNDELIVERABLE = [
 ]
 
 
+def test_arguments_that_are_not_utf8_refused_whole():
+    """A byte that is not UTF-8 in any argument refuses the command with
+    the argument's place: no rule of a filter is dropped on the way to
+    JSON text, nothing changes."""
+    db = setup_alice()
+    bad = "b\udcffob"      # the byte 0xff, as os.fsencode passes it
+    for args, at in [(["filter", "add", "alice", "email", "x", "user:alice",
+                       "!user:" + bad], 5),
+                     (["user", "add", bad], 1),
+                     (["dest", "add", "alice", "irc", bad], 3),
+                     (["filter", "add", "alice", "email", bad,
+                       "user:alice"], 3)]:
+        refused(db, args, 2, "argument %d is not valid UTF-8" % at)
+    assert "x" not in fmnctl("filter", "list", "alice", db=db,
+                             check=0).stdout.split()
+
+
 def test_dest_add_refuses_addresses_mail_cannot_deliver():
     db = setup_alice()
     for address in UNDELIVERABLE:
