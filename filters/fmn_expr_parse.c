@@ -410,55 +410,31 @@ parse_term(struct parser *ps, struct term *t)
 	return 0;
 }
 
+/* Terms joined by "||" (the first that yields) or "++" (appended). */
 static struct fmn_expr *
 parse_expr(struct parser *ps)
 {
 	struct fmn_expr *e = expr_zalloc(ps->sc->pool, sizeof(*e));
 	struct term *alts = NULL;
 	size_t n = 0;
+	int concat = 0;
 
 	for (;;) {
 		alts = xreallocarray(alts, n + 1, sizeof(*alts));
 		memset(&alts[n], 0, sizeof(*alts));
-		if (parse_term(ps, &alts[n++]) == -1) {
+		if (parse_term(ps, &alts[n]) == -1) {
 			free(alts);
 			return NULL;
 		}
+		alts[n++].concat = concat;
 		skip_ws(ps);
-		if (ps->p[0] == '|' && ps->p[1] == '|') {
-			ps->p += 2;
-			continue;
-		}
-		if (ps->p[0] == '+' && ps->p[1] == '+') {
-			ps->p += 2;
-			alts = xreallocarray(alts, n + 1, sizeof(*alts));
-			memset(&alts[n], 0, sizeof(*alts));
-			if (parse_term(ps, &alts[n]) == -1) {
-				free(alts);
-				return NULL;
-			}
-			alts[n++].concat = 1;
-			goto more;
-		}
-		break;
-	more:
-		skip_ws(ps);
-		if (ps->p[0] == '+' && ps->p[1] == '+') {
-			ps->p += 2;
-			alts = xreallocarray(alts, n + 1, sizeof(*alts));
-			memset(&alts[n], 0, sizeof(*alts));
-			if (parse_term(ps, &alts[n]) == -1) {
-				free(alts);
-				return NULL;
-			}
-			alts[n++].concat = 1;
-			goto more;
-		}
-		if (ps->p[0] == '|' && ps->p[1] == '|') {
-			ps->p += 2;
-			continue;
-		}
-		break;
+		if (ps->p[0] == '|' && ps->p[1] == '|')
+			concat = 0;
+		else if (ps->p[0] == '+' && ps->p[1] == '+')
+			concat = 1;
+		else
+			break;
+		ps->p += 2;
 	}
 	e->alts = expr_array(ps->sc->pool, alts);
 	e->n = n;
