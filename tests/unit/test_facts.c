@@ -12,6 +12,7 @@
 #include "fmn_utf8.h"
 #include "fmn_util.h"
 #include "fmn_test.h"
+#include "set_fixture.h"
 
 static struct fmn_aliases *
 corpus_aliases(void)
@@ -27,38 +28,6 @@ corpus_aliases(void)
 		fmn_aliases_add(a, k, json_string_value(v));
 	json_decref(root);
 	return a;
-}
-
-static int
-set_equal(const struct fmn_strset *s, json_t *expected)
-{
-	struct fmn_strset e = { NULL, 0, 0 };
-	size_t i;
-	int eq;
-
-	for (i = 0; i < json_array_size(expected); i++)
-		fmn_strset_add(&e, json_string_value(json_array_get(expected,
-		    i)));
-	fmn_strset_finish(&e);
-	eq = e.n == s->n;
-	for (i = 0; eq && i < e.n; i++)
-		eq = strcmp(e.v[i], s->v[i]) == 0;
-	fmn_strset_clear(&e);
-	return eq;
-}
-
-static char *
-set_text(const struct fmn_strset *s)
-{
-	struct fmn_buf b;
-	size_t i;
-
-	fmn_buf_init(&b);
-	fmn_buf_adds(&b, "[");
-	for (i = 0; i < s->n; i++)
-		fmn_buf_printf(&b, "%s%s", i ? ", " : "", s->v[i]);
-	fmn_buf_adds(&b, "]");
-	return fmn_buf_steal(&b);
 }
 
 struct rate {

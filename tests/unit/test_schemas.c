@@ -20,6 +20,7 @@
 #include "fmn_facts.h"
 #include "fmn_util.h"
 #include "fmn_test.h"
+#include "set_fixture.h"
 
 #define RATE_MIN	95	/* percent, for every fact */
 
@@ -36,40 +37,6 @@ expected(json_t *v, const char *key)
 	json_t *e = json_object_get(json_object_get(v, "expected"), key);
 
 	return json_is_object(e) ? NULL : e;
-}
-
-/* Sets are equal: expected holds each name of got, and only those. */
-static int
-set_equal(const struct fmn_strset *got, json_t *exp)
-{
-	struct fmn_strset e = { NULL, 0, 0 };
-	size_t i;
-	int eq;
-
-	for (i = 0; i < json_array_size(exp); i++)
-		if (json_is_string(json_array_get(exp, i)))
-			fmn_strset_add(&e, json_string_value(json_array_get(exp,
-			    i)));
-	fmn_strset_finish(&e);
-	eq = e.n == got->n;
-	for (i = 0; eq && i < e.n; i++)
-		eq = strcmp(e.v[i], got->v[i]) == 0;
-	fmn_strset_clear(&e);
-	return eq;
-}
-
-static char *
-set_text(const struct fmn_strset *s)
-{
-	struct fmn_buf b;
-	size_t i;
-
-	fmn_buf_init(&b);
-	fmn_buf_adds(&b, "[");
-	for (i = 0; i < s->n; i++)
-		fmn_buf_printf(&b, "%s%s", i ? ", " : "", s->v[i]);
-	fmn_buf_adds(&b, "]");
-	return fmn_buf_steal(&b);
 }
 
 /*
