@@ -73,6 +73,13 @@ struct fmn_show *ctl_shower(struct fmn_ctl *ctl);
  */
 int ctl_call(struct fmn_ctl *ctl, enum fmn_op op, json_t *args,
     json_t **out);
+/*
+ * A listing of op for one USER (the only argument, optional) or for
+ * everyone it may show: with --json printed here, *out NULL; else *out
+ * to print as text (the caller's). Returns 0 or the exit code.
+ */
+int ctl_list_for_user(struct fmn_ctl *ctl, int argc, char **argv,
+    enum fmn_op op, json_t **out);
 /* Print "fmnctl: <reason>" and return CTL_EDATA. */
 int ctl_error(struct fmn_ctl *ctl, const char *fmt, ...) FMN_PRINTF(2, 3);
 /* Print "fmnctl <cmd>: <reason>" and the usage line; return CTL_EUSAGE. */

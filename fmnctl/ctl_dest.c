@@ -92,17 +92,9 @@ ctl_dest_list(struct fmn_ctl *ctl, int argc, char **argv)
 	size_t i;
 	int rc;
 
-	if ((argc = ctl_parse(ctl, argc, argv, NULL, 0)) < 0)
-		return CTL_EUSAGE;
-	if (argc > 1)
-		return ctl_usage(ctl, "expected at most one USER");
-	if ((rc = ctl_call(ctl, FMN_OP_DEST_LIST, argc == 1 ?
-	    json_pack("{s:s}", "user", argv[0]) : json_object(), &out)) != 0)
+	if ((rc = ctl_list_for_user(ctl, argc, argv, FMN_OP_DEST_LIST,
+	    &out)) != CTL_OK || out == NULL)
 		return rc;
-	if (ctl->json) {
-		ctl_print_json(out);
-		return CTL_OK;
-	}
 	json_array_foreach(out, i, d) {
 		const char *err = json_string_value(json_object_get(d,
 		    "last_error"));

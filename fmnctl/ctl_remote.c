@@ -333,3 +333,24 @@ ctl_call(struct fmn_ctl *ctl, enum fmn_op op, json_t *args, json_t **out)
 	fmn_ops_result_clear(&res);
 	return rc;
 }
+
+int
+ctl_list_for_user(struct fmn_ctl *ctl, int argc, char **argv,
+    enum fmn_op op, json_t **out)
+{
+	int rc;
+
+	*out = NULL;
+	if ((argc = ctl_parse(ctl, argc, argv, NULL, 0)) < 0)
+		return CTL_EUSAGE;
+	if (argc > 1)
+		return ctl_usage(ctl, "expected at most one USER");
+	if ((rc = ctl_call(ctl, op, argc == 1 ? json_pack("{s:s}", "user",
+	    argv[0]) : json_object(), out)) != CTL_OK)
+		return rc;
+	if (ctl->json) {
+		ctl_print_json(*out);
+		*out = NULL;
+	}
+	return CTL_OK;
+}
