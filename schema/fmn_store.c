@@ -133,21 +133,17 @@ fmn_store_migrate(sqlite3 *db, char **cause)
 }
 
 /*
- * Without create, a missing file is refused by SQLite itself, so there
- * is no window between looking and opening in which one could appear;
- * *missing tells that case from the others.
+ * A connection, with the busy timeout and extended result codes every
+ * one of ours has; *missing (when not NULL) set if the file is absent.
  */
 static sqlite3 *
-store_open(const char *path, int create, int *missing, char **cause)
+store_attach(const char *path, int flags, int busy_ms, int *missing,
+    char **cause)
 {
 	sqlite3 *db = NULL;
-	int newest = 0, flags;
-	const struct fmn_embedded *m;
 
-	flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-	if (create)
-		flags |= SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
 		if (missing != NULL && db != NULL &&
 		    sqlite3_errcode(db) == SQLITE_CANTOPEN &&
 		    sqlite3_system_errno(db) == ENOENT)
@@ -157,8 +153,27 @@ store_open(const char *path, int create, int *missing, char **cause)
 		sqlite3_close(db);
 		return NULL;
 	}
-	sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(db, busy_ms);
 	sqlite3_extended_result_codes(db, 1);
+	return db;
+}
+
+/*
+ * Without create, a missing file is refused by SQLite itself, so there
+ * is no window between looking and opening in which one could appear;
+ * *missing tells that case from the others.
+ */
+static sqlite3 *
+store_open(const char *path, int create, int *missing, char **cause)
+{
+	sqlite3 *db;
+	int newest = 0;
+	const struct fmn_embedded *m;
+
+	if ((db = store_attach(path, SQLITE_OPEN_READWRITE | (create ?
+	    SQLITE_OPEN_CREATE : 0), STORE_BUSY_TIMEOUT_MS, missing,
+	    cause)) == NULL)
+		return NULL;
 	if (fmn_store_exec(db, "PRAGMA journal_mode = WAL", cause) != 0 ||
 	    fmn_store_exec(db, "PRAGMA synchronous = NORMAL", cause) != 0 ||
 	    fmn_store_exec(db, "PRAGMA foreign_keys = ON", cause) != 0)
@@ -200,29 +215,12 @@ fmn_store_open_existing(const char *path, int *missing, char **cause)
 	return store_open(path, 0, missing, cause);
 }
 
-/* A connection to an existing database, without migrating it. */
-static sqlite3 *
-store_attach(const char *path, int flags, int busy_ms, char **cause)
-{
-	sqlite3 *db = NULL;
-
-	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		fmn_set_cause(cause, "cannot open database %s: %s", path,
-		    db ? sqlite3_errmsg(db) : "out of memory");
-		sqlite3_close(db);
-		return NULL;
-	}
-	sqlite3_busy_timeout(db, busy_ms);
-	sqlite3_extended_result_codes(db, 1);
-	return db;
-}
-
 sqlite3 *
 fmn_store_open_readonly(const char *path, char **cause)
 {
+	/* Without migrating it. */
 	return store_attach(path, SQLITE_OPEN_READONLY, STORE_BUSY_TIMEOUT_MS,
-	    cause);
+	    NULL, cause);
 }
 
 sqlite3 *
@@ -230,7 +228,7 @@ fmn_store_open_writer(const char *path, int busy_ms, char **cause)
 {
 	sqlite3 *db;
 
-	if ((db = store_attach(path, SQLITE_OPEN_READWRITE, busy_ms,
+	if ((db = store_attach(path, SQLITE_OPEN_READWRITE, busy_ms, NULL,
 	    cause)) != NULL &&
 	    fmn_store_exec(db, "PRAGMA foreign_keys = ON", cause) != 0) {
 		sqlite3_close(db);
