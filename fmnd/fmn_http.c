@@ -502,12 +502,6 @@ fail:
 	return NULL;
 }
 
-unsigned
-fmn_http_port(const struct fmn_http *h)
-{
-	return h->port;
-}
-
 void
 fmn_http_destroy(struct fmn_http **hp)
 {

@@ -22,8 +22,6 @@ struct fmn_http;
  * the address cannot be used.
  */
 struct fmn_http *fmn_http_new(const struct fmn_config *cfg, char **cause);
-/* The port listened on (useful when the configured port is 0). */
-unsigned fmn_http_port(const struct fmn_http *h);
 /*
  * Stop: requests still running are cut short (their queries
  * interrupted), the threads joined, the connections closed.

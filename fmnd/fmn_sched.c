@@ -203,17 +203,6 @@ sched_backend(struct fmn_sched *s, const char *context)
 	return NULL;
 }
 
-const char *
-fmn_sched_backend_name(const struct fmn_sched *s, const char *context)
-{
-	size_t i;
-
-	for (i = 0; i < s->nbackends; i++)
-		if (strcmp(s->backends[i].context, context) == 0)
-			return s->backends[i].b.ops->name;
-	return NULL;
-}
-
 /* A URL as it may be shown: without "user:password@". */
 static void
 sched_url_public(struct fmn_buf *b, const char *url)

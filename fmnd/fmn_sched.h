@@ -35,9 +35,6 @@ void fmn_sched_set_facts(struct fmn_sched *s, const struct fmn_defs *defs,
  */
 int fmn_sched_add_backend(struct fmn_sched *s, const struct fmn_backend_ops *ops,
     const char *context, const char *url, const char *target, char **cause);
-/* The name of the backend serving context, or NULL. */
-const char *fmn_sched_backend_name(const struct fmn_sched *s,
-    const char *context);
 
 /*
  * Hand due notifications to the backends, at most max deliveries; call

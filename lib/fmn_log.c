@@ -20,12 +20,6 @@ fmn_log_set_level(enum fmn_log_level level)
 	log_level = level;
 }
 
-void
-fmn_log_set_prefix(const char *prefix)
-{
-	log_prefix = prefix;
-}
-
 /*
  * Is stderr the journal? systemd sets JOURNAL_STREAM to the device and
  * inode of the stream it connected, so a redirection made since (a

@@ -14,7 +14,6 @@ enum fmn_log_level {
 	FMN_LOG_DEBUG,
 };
 void fmn_log_set_level(enum fmn_log_level level);
-void fmn_log_set_prefix(const char *prefix);
 /*
  * Set the prefix and look whether stderr is the journal (JOURNAL_STREAM):
  * then every line starts with its syslog priority, <3> to <7>.

@@ -18,14 +18,6 @@
 #include "fmn_store.h"
 #include "fmn_util.h"
 
-static const char *const kind_names[FMN_HISTORY_KINDS] = {
-	[FMN_HISTORY_TOPIC] = "topic",
-	[FMN_HISTORY_CATEGORY] = "category",
-	[FMN_HISTORY_USER] = "user",
-	[FMN_HISTORY_PACKAGE] = "package",
-	[FMN_HISTORY_CONTAINS] = "contains",
-};
-
 void
 fmn_history_init(struct fmn_history_query *q)
 {
@@ -44,12 +36,6 @@ fmn_history_add(struct fmn_history_query *q, int negated,
 		return -1;
 	q->v[negated ? 1 : 0][kind][(*n)++] = value;
 	return 0;
-}
-
-const char *
-fmn_history_kind_name(enum fmn_history_kind kind)
-{
-	return kind < FMN_HISTORY_KINDS ? kind_names[kind] : NULL;
 }
 
 /*

@@ -55,8 +55,6 @@ void fmn_history_init(struct fmn_history_query *q);
 /* Add a value (borrowed) to a list; -1 when the list is full. */
 int fmn_history_add(struct fmn_history_query *q, int negated,
     enum fmn_history_kind kind, const char *value);
-/* The parameter name of a list, as datagrepper spells it ("topic"). */
-const char *fmn_history_kind_name(enum fmn_history_kind kind);
 
 /*
  * Run a query: *total (when total is not NULL) is how many messages
